@@ -14,7 +14,8 @@ stamp=$(cat "$recipe" "$here/build.sh" | sha256sum | cut -c1-16)
 if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp" ] && [ -d "$out/rootfs" ]; then
   echo "$out/rootfs"; exit 0
 fi
-exec 9>"$cache.$name.lock" 2>/dev/null || { mkdir -p "$cache"; exec 9>"$cache.$name.lock"; }
+mkdir -p "$cache"
+exec 9>"$cache/.$name.lock"
 flock 9
 if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp" ] && [ -d "$out/rootfs" ]; then
   echo "$out/rootfs"; exit 0
