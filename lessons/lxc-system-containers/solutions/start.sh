@@ -1,0 +1,12 @@
+#!/bin/bash
+set -euo pipefail
+if [ ! -e /var/lib/lxc/c1/config ]; then
+  printf 'lxc.net.0.type = empty\nlxc.apparmor.profile = unconfined\n' > /root/c1.conf
+  lxc-create -n c1 -t busybox -f /root/c1.conf
+fi
+lxc-info -n c1 -s | grep -q RUNNING || lxc-start -n c1
+lxc-wait -n c1 -s RUNNING -t 10
+if ! pgrep -xf 'sleep 10202' >/dev/null; then
+  setsid -f lxc-attach -n c1 -- sleep 10202 </dev/null >/dev/null 2>&1
+  sleep 1
+fi
