@@ -1,0 +1,30 @@
+// Server-side quiz grading against the answers kept in the loaded lesson.
+import type { Locale } from './schema.js';
+import type { Lesson, Quiz } from './types.js';
+
+export type QuizGrade =
+  | { status: 'correct' }
+  | { status: 'incorrect' }
+  /** Text quizzes without an answer are graded by an instructor. */
+  | { status: 'pending' };
+
+export class UnknownQuizError extends Error {
+  constructor(lessonId: string, quizId: string) {
+    super(`lesson "${lessonId}" has no quiz "${quizId}"`);
+    this.name = 'UnknownQuizError';
+  }
+}
+
+export function findQuiz(lesson: Lesson, quizId: string, locale: Locale = 'en'): Quiz | undefined {
+  return lesson.markdown[locale].outline.quizzes.find((q) => q.id === quizId);
+}
+
+const normalize = (s: string) => s.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
+
+/** Grades one answer. Choice answers are option keys ("b"); text answers compare trimmed and case-insensitive. */
+export function gradeQuiz(lesson: Lesson, quizId: string, answer: string): QuizGrade {
+  const quiz = findQuiz(lesson, quizId) ?? findQuiz(lesson, quizId, 'zh-CN');
+  if (!quiz) throw new UnknownQuizError(lesson.id, quizId);
+  if (quiz.answer === undefined) return { status: 'pending' };
+  return normalize(answer) === normalize(quiz.answer) ? { status: 'correct' } : { status: 'incorrect' };
+}

@@ -1,0 +1,324 @@
+// Loading one lesson folder (with every per-lesson lint rule) and a whole course folder (with cross-lesson rules).
+import { createHash } from 'node:crypto';
+import { access, readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { type PreparedMarkdown, prepareMarkdown, sanitizeDiff, toHastStages } from './markdown.js';
+import { checkParity } from './parity.js';
+import { LOCALES, type Locale, lessonYamlSchema, TOPICS } from './schema.js';
+import type { Lesson, LessonMarkdown, LintIssue } from './types.js';
+import { parseYamlSource, zodIssuesToLint } from './yaml-source.js';
+
+export interface LessonResult {
+  /** Undefined when lesson.yaml or a Markdown file could not be read or validated. */
+  lesson?: Lesson;
+  issues: LintIssue[];
+}
+
+export class LessonError extends Error {
+  constructor(readonly issues: LintIssue[]) {
+    super(`lesson has ${issues.length} error(s):\n${issues.map(formatIssue).join('\n')}`);
+    this.name = 'LessonError';
+  }
+}
+
+export function formatIssue(i: LintIssue): string {
+  return `${i.file}:${i.line}${i.column ? `:${i.column}` : ''}: ${i.rule}: ${i.message}`;
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const toPosix = (p: string) => p.split(path.sep).join('/');
+
+/**
+ * Reads and checks one lesson folder. Issue paths are relative to the folder's parent
+ * (e.g. `pid-namespace/lesson.yaml`).
+ */
+export async function readLesson(dir: string): Promise<LessonResult> {
+  const abs = path.resolve(dir);
+  const folder = path.basename(abs);
+  const rel = (p: string) => toPosix(path.join(folder, p));
+  const yamlFile = rel('lesson.yaml');
+  const issues: LintIssue[] = [];
+
+  let yamlText: string;
+  try {
+    yamlText = await readFile(path.join(abs, 'lesson.yaml'), 'utf8');
+  } catch {
+    return { issues: [{ file: yamlFile, line: 1, rule: 'missing-file', message: 'lesson.yaml is missing' }] };
+  }
+  const src = parseYamlSource(yamlText, yamlFile);
+  issues.push(...src.issues);
+
+  const md: Partial<Record<Locale, { file: string; source: string; prepared: PreparedMarkdown }>> = {};
+  for (const locale of LOCALES) {
+    const file = rel(`${locale}.md`);
+    let source: string;
+    try {
+      source = await readFile(path.join(abs, `${locale}.md`), 'utf8');
+    } catch {
+      issues.push({
+        file,
+        line: 1,
+        rule: 'missing-file',
+        message: `${locale}.md is missing: every lesson exists in zh-CN and en`,
+      });
+      continue;
+    }
+    const prepared = prepareMarkdown(source, file, locale);
+    issues.push(...prepared.issues);
+    issues.push(...sanitizeDiff(toHastStages(prepared.mdast), file));
+    md[locale] = { file, source, prepared };
+  }
+
+  if (src.value === undefined) return { issues };
+  const parsed = lessonYamlSchema.safeParse(src.value);
+  if (!parsed.success) {
+    issues.push(...zodIssuesToLint(src, parsed.error.issues));
+    return { issues };
+  }
+  const meta = parsed.data;
+  if (meta.id !== folder)
+    issues.push({
+      file: yamlFile,
+      ...src.position(['id']),
+      rule: 'folder-id-mismatch',
+      message: `lesson id "${meta.id}" must equal its folder name "${folder}"`,
+    });
+
+  // Step ids in lesson.yaml.
+  const seen = new Map<string, number>();
+  meta.steps.forEach((step, i) => {
+    const pos = src.position(['steps', i, 'id']);
+    const first = seen.get(step.id);
+    if (first !== undefined)
+      issues.push({
+        file: yamlFile,
+        ...pos,
+        rule: 'duplicate-step-id',
+        message: `step "${step.id}" already defined at line ${first}`,
+      });
+    else seen.set(step.id, pos.line);
+  });
+
+  // Files referenced from lesson.yaml, and a reference solution per non-quiz step.
+  if (meta.lab.setup && !(await exists(path.join(abs, meta.lab.setup))))
+    issues.push({
+      file: yamlFile,
+      ...src.position(['lab', 'setup']),
+      rule: 'missing-file',
+      message: `setup script "${meta.lab.setup}" does not exist in the lesson folder`,
+    });
+  for (const [si, step] of meta.steps.entries()) {
+    for (const [ci, check] of step.checks.entries()) {
+      if (check.kind === 'script' && !(await exists(path.join(abs, check.file))))
+        issues.push({
+          file: yamlFile,
+          ...src.position(['steps', si, 'checks', ci, 'file']),
+          rule: 'missing-file',
+          message: `script "${check.file}" does not exist in the lesson folder`,
+        });
+    }
+    const quizOnly = step.checks.every((c) => c.kind === 'quiz');
+    if (!quizOnly && !(await exists(path.join(abs, 'solutions', `${step.id}.sh`))))
+      issues.push({
+        file: yamlFile,
+        ...src.position(['steps', si, 'id']),
+        rule: 'missing-solution',
+        message: `step "${step.id}" has no reference solution solutions/${step.id}.sh`,
+      });
+  }
+  if (await exists(path.join(abs, 'solutions'))) {
+    for (const name of await readdir(path.join(abs, 'solutions'))) {
+      const stepId = name.replace(/\.sh$/, '');
+      if (!name.endsWith('.sh') || !seen.has(stepId))
+        issues.push({
+          file: rel(`solutions/${name}`),
+          line: 1,
+          rule: 'orphan-solution',
+          message: `solutions/${name} does not belong to any step of lesson.yaml`,
+        });
+    }
+  }
+
+  const zh = md['zh-CN'];
+  const en = md.en;
+  if (zh && en)
+    issues.push(
+      ...checkParity({
+        yamlFile,
+        steps: meta.steps,
+        stepPosition: (i) => src.position(['steps', i, 'id']),
+        checkPosition: (si, ci) => src.position(['steps', si, 'checks', ci, 'question']),
+        zh: { file: zh.file, outline: zh.prepared.outline },
+        en: { file: en.file, outline: en.prepared.outline },
+      }),
+    );
+  if (!zh || !en) return { issues };
+
+  const markdown = Object.fromEntries(
+    [zh, en].map((m, i) => [
+      LOCALES[i],
+      { file: m.file, source: m.source, outline: m.prepared.outline } satisfies LessonMarkdown,
+    ]),
+  ) as Record<Locale, LessonMarkdown>;
+  const hash = createHash('sha256')
+    .update(yamlText)
+    .update('\0')
+    .update(zh.source)
+    .update('\0')
+    .update(en.source);
+  const lesson: Lesson = {
+    ...meta,
+    dir: abs,
+    markdown,
+    hash: hash.digest('hex'),
+  };
+  return { lesson, issues };
+}
+
+/** Loads one lesson folder; throws LessonError listing every problem if it is not valid. */
+export async function loadLesson(dir: string): Promise<Lesson> {
+  const { lesson, issues } = await readLesson(dir);
+  if (!lesson || issues.length) throw new LessonError(issues);
+  return lesson;
+}
+
+export interface Course {
+  /** Lessons that parsed (see errors for what is wrong with them), ordered so that every lesson comes after the ones it requires, then by topic and level. */
+  lessons: Lesson[];
+  errors: LintIssue[];
+}
+
+/** Loads every lesson folder under rootDir (folders holding lesson.yaml, zh-CN.md or en.md). */
+export async function loadCourse(rootDir: string): Promise<Course> {
+  const root = path.resolve(rootDir);
+  const entries = await readdir(root, { withFileTypes: true });
+  const dirs: string[] = [];
+  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!e.isDirectory() || e.name.startsWith('.')) continue;
+    const d = path.join(root, e.name);
+    const marker = await Promise.all(
+      ['lesson.yaml', 'zh-CN.md', 'en.md'].map((f) => exists(path.join(d, f))),
+    );
+    if (marker.some(Boolean)) dirs.push(d);
+  }
+  const results = await Promise.all(dirs.map(readLesson));
+  const errors = results.flatMap((r) => r.issues);
+  const byId = new Map<string, Lesson>();
+  for (const { lesson } of results) {
+    if (!lesson) continue;
+    const other = byId.get(lesson.id);
+    if (other) {
+      errors.push({
+        file: `${path.basename(lesson.dir)}/lesson.yaml`,
+        line: 1,
+        rule: 'duplicate-lesson-id',
+        message: `lesson id "${lesson.id}" is also used by ${path.basename(other.dir)}/`,
+      });
+      continue;
+    }
+    byId.set(lesson.id, lesson);
+  }
+  errors.push(...(await requiresIssues([...byId.values()], byId)));
+  // Lessons with lint errors still load when their yaml and Markdown parse: rendering is safe regardless,
+  // and CI's lint is the gate.
+  return { lessons: orderLessons([...byId.values()]), errors };
+}
+
+async function requiresIssues(lessons: Lesson[], byId: Map<string, Lesson>): Promise<LintIssue[]> {
+  const issues: LintIssue[] = [];
+  const yamlPos = new Map<string, ReturnType<typeof parseYamlSource>>();
+  const posOf = async (l: Lesson, i: number) => {
+    let src = yamlPos.get(l.id);
+    if (!src) {
+      src = parseYamlSource(
+        await readFile(path.join(l.dir, 'lesson.yaml'), 'utf8'),
+        `${path.basename(l.dir)}/lesson.yaml`,
+      );
+      yamlPos.set(l.id, src);
+    }
+    return { file: src.file, ...src.position(['requires', i]) };
+  };
+  for (const l of lessons)
+    for (const [i, req] of l.requires.entries())
+      if (!byId.has(req))
+        issues.push({
+          ...(await posOf(l, i)),
+          rule: 'requires-unknown',
+          message: `requires unknown lesson "${req}"`,
+        });
+
+  // Cycles: depth-first search, report each cycle once at the edge that closes it.
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const reported = new Set<string>();
+  const visit = async (id: string): Promise<void> => {
+    state.set(id, 'visiting');
+    stack.push(id);
+    const l = byId.get(id) as Lesson;
+    for (const [i, req] of l.requires.entries()) {
+      if (!byId.has(req)) continue;
+      if (state.get(req) === 'visiting') {
+        const cycle = [...stack.slice(stack.indexOf(req)), req];
+        const key = [...cycle.slice(0, -1)].sort().join(',');
+        if (!reported.has(key)) {
+          reported.add(key);
+          issues.push({
+            ...(await posOf(l, i)),
+            rule: 'requires-cycle',
+            message: `requires cycle: ${cycle.join(' → ')}`,
+          });
+        }
+      } else if (!state.has(req)) await visit(req);
+    }
+    stack.pop();
+    state.set(id, 'done');
+  };
+  for (const l of lessons) if (!state.has(l.id)) await visit(l.id);
+  return issues;
+}
+
+/** Kahn's algorithm; among lessons whose requirements are met, the earliest topic, then level, then id. */
+export function orderLessons(lessons: Lesson[]): Lesson[] {
+  const ids = new Set(lessons.map((l) => l.id));
+  const pending = new Map(lessons.map((l) => [l.id, new Set(l.requires.filter((r) => ids.has(r)))]));
+  const rank = (l: Lesson) => [TOPICS.indexOf(l.topic), l.level] as const;
+  const cmp = (a: Lesson, b: Lesson) => {
+    const [ta, la] = rank(a);
+    const [tb, lb] = rank(b);
+    return ta - tb || la - lb || a.id.localeCompare(b.id);
+  };
+  const out: Lesson[] = [];
+  const ready = lessons.filter((l) => pending.get(l.id)?.size === 0);
+  const placed = new Set<string>();
+  while (ready.length) {
+    ready.sort(cmp);
+    const next = ready.shift() as Lesson;
+    out.push(next);
+    placed.add(next.id);
+    for (const l of lessons) {
+      const reqs = pending.get(l.id);
+      if (!reqs || placed.has(l.id) || ready.includes(l)) continue;
+      reqs.delete(next.id);
+      if (reqs.size === 0) ready.push(l);
+    }
+  }
+  // Lessons caught in a requires cycle never become ready; keep them, last.
+  out.push(...lessons.filter((l) => !placed.has(l.id)).sort(cmp));
+  return out;
+}
+
+export async function isLessonDir(dir: string): Promise<boolean> {
+  try {
+    return (await stat(path.join(dir, 'lesson.yaml'))).isFile();
+  } catch {
+    return false;
+  }
+}
