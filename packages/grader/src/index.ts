@@ -1,0 +1,16 @@
+export { type CgroupCheckInput, checkCgroup } from './checks/cgroup.js';
+export { type CommandCheckInput, checkCommand, commandRefusal } from './checks/command.js';
+export { checkFile, type FileCheckInput } from './checks/file.js';
+export { checkHttp, type HttpCheckInput } from './checks/http.js';
+export { checkIptables, type IptablesCheckInput } from './checks/iptables.js';
+export { checkMount, type MountCheckInput } from './checks/mount.js';
+export { checkNamespace, type NamespaceCheckInput } from './checks/namespace.js';
+export { checkNetns, type NetnsCheckInput } from './checks/netns.js';
+export { checkProcess, matchingProcesses, type ProcessCheckInput } from './checks/process.js';
+export { evaluateCheck, type GradeContext, type HostCheck } from './evaluate.js';
+export * from './kernel/cgroup.js';
+export * from './kernel/mountinfo.js';
+export * from './kernel/proc.js';
+export type { Bilingual, CheckResult } from './result.js';
+export * from './safe-path.js';
+export { type BoxTarget, boxPids, boxRoot } from './target.js';
