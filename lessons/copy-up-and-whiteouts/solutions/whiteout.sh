@@ -1,0 +1,3 @@
+#!/bin/bash
+set -euo pipefail
+rm /root/cow/merged/data/a
