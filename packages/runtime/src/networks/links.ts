@@ -1,0 +1,123 @@
+import { writeFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { run, runInNetns, tryRun } from './exec.js';
+
+const ipLinkList = z.array(
+  z.object({ ifname: z.string(), master: z.string().optional(), link_type: z.string().optional() }).loose(),
+);
+const ipRouteList = z.array(z.object({ dst: z.string(), dev: z.string().optional() }).loose());
+
+export async function linkExists(name: string): Promise<boolean> {
+  return (await tryRun('ip', ['link', 'show', 'dev', name])).code === 0;
+}
+
+/** Creates (or repairs) a Linux bridge with the gateway address and brings it up. Idempotent. */
+export async function ensureBridge(name: string, gatewayCidr: string): Promise<void> {
+  if (!(await linkExists(name))) {
+    const r = await tryRun('ip', ['link', 'add', 'name', name, 'type', 'bridge']);
+    if (r.code !== 0 && !(await linkExists(name)))
+      await run('ip', ['link', 'add', 'name', name, 'type', 'bridge']);
+  }
+  await run('ip', ['addr', 'replace', gatewayCidr, 'dev', name]);
+  await run('ip', ['link', 'set', 'dev', name, 'up']);
+}
+
+/** Deletes a link if present (deleting one end of a veth pair removes both). */
+export async function deleteLink(name: string): Promise<void> {
+  const r = await tryRun('ip', ['link', 'del', 'dev', name]);
+  if (r.code !== 0 && (await linkExists(name))) {
+    throw new Error(`ip link del ${name}: ${r.stderr.trim()}`);
+  }
+}
+
+/** Names of the interfaces enslaved to `bridge`. */
+export async function bridgePorts(bridge: string): Promise<string[]> {
+  const r = await tryRun('ip', ['-j', 'link', 'show', 'master', bridge]);
+  if (r.code !== 0 || r.stdout.trim() === '') return [];
+  return ipLinkList.parse(JSON.parse(r.stdout)).map((l) => l.ifname);
+}
+
+export interface HostRoute {
+  dst: string;
+  dev?: string;
+}
+
+/** IPv4 routes of the host's main table, default route left out. */
+export async function hostRoutes(): Promise<HostRoute[]> {
+  const out = await run('ip', ['-j', '-4', 'route', 'show', 'table', 'main']);
+  return ipRouteList
+    .parse(JSON.parse(out || '[]'))
+    .filter((r) => r.dst !== 'default')
+    .map((r) => ({ dst: r.dst.includes('/') ? r.dst : `${r.dst}/32`, dev: r.dev }));
+}
+
+export async function setSysctl(key: string, value: string): Promise<void> {
+  await writeFile(`/proc/sys/${key.replaceAll('.', '/')}`, value);
+}
+
+export interface VethPlan {
+  hostVeth: string;
+  bridge: string;
+  netnsPath: string;
+  ifname: string;
+  mac: string;
+  cidr: string;
+  /** Set for the container's first network only: it becomes the default route. */
+  defaultGateway?: string;
+}
+
+/**
+ * veth pair: host end on the bridge (hairpin on, so a container reaches itself through a published port),
+ * peer moved into the container's netns, renamed, addressed, up.
+ */
+export async function createVeth(plan: VethPlan): Promise<void> {
+  const tmpPeer = `dyp${plan.hostVeth.slice(4)}`;
+  await run('ip', ['link', 'add', 'name', plan.hostVeth, 'type', 'veth', 'peer', 'name', tmpPeer]);
+  await run('ip', ['link', 'set', 'dev', tmpPeer, 'netns', plan.netnsPath]);
+  await runInNetns(plan.netnsPath, 'ip', [
+    'link',
+    'set',
+    'dev',
+    tmpPeer,
+    'name',
+    plan.ifname,
+    'address',
+    plan.mac,
+  ]);
+  await runInNetns(plan.netnsPath, 'ip', ['addr', 'add', plan.cidr, 'dev', plan.ifname]);
+  await runInNetns(plan.netnsPath, 'ip', ['link', 'set', 'dev', plan.ifname, 'up']);
+  await runInNetns(plan.netnsPath, 'ip', ['link', 'set', 'dev', 'lo', 'up']);
+  if (plan.defaultGateway) {
+    await runInNetns(plan.netnsPath, 'ip', [
+      'route',
+      'replace',
+      'default',
+      'via',
+      plan.defaultGateway,
+      'dev',
+      plan.ifname,
+    ]);
+  }
+  await run('ip', ['link', 'set', 'dev', plan.hostVeth, 'master', plan.bridge]);
+  await run('ip', ['link', 'set', 'dev', plan.hostVeth, 'type', 'bridge_slave', 'hairpin', 'on']);
+  await run('ip', ['link', 'set', 'dev', plan.hostVeth, 'up']);
+}
+
+/** The lowest `ethN` not yet present in the namespace. */
+export async function nextInterfaceName(netnsPath: string): Promise<string> {
+  const out = await runInNetns(netnsPath, 'ip', ['-j', 'link', 'show']);
+  const names = new Set(ipLinkList.parse(JSON.parse(out || '[]')).map((l) => l.ifname));
+  let n = 0;
+  while (names.has(`eth${n}`)) n++;
+  return `eth${n}`;
+}
+
+export async function hasDefaultRoute(netnsPath: string): Promise<boolean> {
+  const out = await runInNetns(netnsPath, 'ip', ['-j', '-4', 'route', 'show', 'default']);
+  return ipRouteList.parse(JSON.parse(out || '[]')).length > 0;
+}
+
+/** Brings `lo` up in a namespace: all a `--network none` container gets. */
+export async function loopbackUp(netnsPath: string): Promise<void> {
+  await runInNetns(netnsPath, 'ip', ['link', 'set', 'dev', 'lo', 'up']);
+}

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { renderHosts, renderResolvConf } from '../../src/networks/hosts.js';
+import { macFor } from '../../src/networks/index.js';
+import { clashes } from '../../src/networks/ports.js';
+import { formatCidr, overlaps, parseCidr } from '../../src/networks/subnet.js';
+
+describe('subnets', () => {
+  it('parses CIDRs and rejects malformed ones or set host bits', () => {
+    expect(formatCidr(parseCidr('10.89.3.0/24'))).toBe('10.89.3.0/24');
+    expect(() => parseCidr('10.89.3.1/24')).toThrow(/host bits/);
+    expect(() => parseCidr('10.89.3.0/33')).toThrow(/invalid CIDR/);
+    expect(() => parseCidr('300.1.1.0/24')).toThrow(/invalid IPv4/);
+    expect(() => parseCidr('nonsense')).toThrow(/invalid CIDR/);
+  });
+
+  it('detects overlapping ranges', () => {
+    expect(overlaps(parseCidr('10.88.0.0/16'), parseCidr('10.88.5.0/24'))).toBe(true);
+    expect(overlaps(parseCidr('10.88.0.0/16'), parseCidr('10.89.0.0/24'))).toBe(false);
+    expect(overlaps(parseCidr('0.0.0.0/0'), parseCidr('192.168.1.0/24'))).toBe(true);
+  });
+});
+
+describe('addresses and files', () => {
+  it('derives the MAC from the IP like Docker', () => {
+    expect(macFor('10.88.0.2')).toBe('02:42:0a:58:00:02');
+  });
+
+  it('sees a 0.0.0.0 binding clash with any address on the same port', () => {
+    expect(clashes({ hostIp: '0.0.0.0', hostPort: 80 }, { hostIp: '127.0.0.1', hostPort: 80 })).toBe(true);
+    expect(clashes({ hostIp: '127.0.0.2', hostPort: 80 }, { hostIp: '127.0.0.1', hostPort: 80 })).toBe(false);
+    expect(clashes({ hostIp: '127.0.0.1', hostPort: 81 }, { hostIp: '127.0.0.1', hostPort: 80 })).toBe(false);
+  });
+
+  it('keeps only non-loopback nameservers in resolv.conf', () => {
+    const out = renderResolvConf(
+      'nameserver 127.0.0.53\nnameserver 192.0.2.53\nsearch lab\noptions ndots:1\n',
+    );
+    expect(out).toBe('nameserver 192.0.2.53\nsearch lab\noptions ndots:1\n');
+    expect(renderResolvConf('nameserver 127.0.0.53\n')).not.toMatch(/^nameserver/m);
+  });
+
+  it('writes the container and its peers after the localhost header', () => {
+    const out = renderHosts(
+      [{ ip: '10.0.0.2', names: ['abc', 'web'] }],
+      [{ ip: '10.0.0.3', names: ['db', 'db'] }],
+    );
+    expect(out.split('\n')[0]).toBe('127.0.0.1\tlocalhost');
+    expect(out).toContain('10.0.0.2\tabc web\n');
+    expect(out).toContain('10.0.0.3\tdb\n');
+  });
+});
