@@ -1,0 +1,115 @@
+import { spawn } from 'node:child_process';
+import { z } from 'zod';
+import { shimBinaryPath } from './paths.js';
+
+export interface StartShimOptions {
+  /** Container id as the OCI runtime knows it. */
+  id: string;
+  /** OCI bundle (required unless exec). */
+  bundle?: string;
+  /** The shim's own directory: shim.pid, pid, attach.sock, exit. */
+  stateDir: string;
+  /** OCI runtime binary (dyrt, runc, crun, or a path). */
+  runtime: string;
+  runtimeRoot?: string;
+  tty?: boolean;
+  /** Keep the container's stdin open for attached clients. */
+  stdin?: boolean;
+  logPath?: string;
+  logMaxSize?: number;
+  /** Rotated files kept beside the log: FILE.1 … FILE.N. */
+  logMaxFiles?: number;
+  /** Run an extra process in an existing container (`RUNTIME exec --detach`). */
+  exec?: { processFile: string; execId: string };
+  /** Run once the process has exited (detached, stdio /dev/null). */
+  exitCommand?: { path: string; args?: string[] };
+  /** Defaults to shimBinaryPath(). */
+  shimPath?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface StartedShim {
+  /** The container process (host pid). */
+  pid: number;
+  shimPid: number;
+}
+
+const StartedShimSchema = z.object({
+  pid: z.number().int().positive(),
+  shimPid: z.number().int().positive(),
+});
+
+export class ShimStartError extends Error {
+  override readonly name = 'ShimStartError';
+  constructor(
+    message: string,
+    readonly exitCode: number | null,
+    readonly stderr: string,
+  ) {
+    super(message);
+  }
+}
+
+export function shimArgs(opts: StartShimOptions): string[] {
+  const args = ['--id', opts.id, '--state-dir', opts.stateDir, '--runtime', opts.runtime];
+  if (opts.bundle !== undefined) args.push('--bundle', opts.bundle);
+  if (opts.runtimeRoot !== undefined) args.push('--runtime-root', opts.runtimeRoot);
+  if (opts.tty) args.push('--tty');
+  if (opts.stdin) args.push('--stdin');
+  if (opts.logPath !== undefined) args.push('--log-path', opts.logPath);
+  if (opts.logMaxSize !== undefined) args.push('--log-max-size', String(opts.logMaxSize));
+  if (opts.logMaxFiles !== undefined) args.push('--log-max-files', String(opts.logMaxFiles));
+  if (opts.exec) {
+    args.push('--exec', '--process', opts.exec.processFile, '--exec-id', opts.exec.execId);
+  }
+  if (opts.exitCommand) {
+    args.push('--exit-command', opts.exitCommand.path);
+    for (const arg of opts.exitCommand.args ?? []) args.push('--exit-command-arg', arg);
+  }
+  return args;
+}
+
+/**
+ * Starts a dyshim, which creates the container process through the OCI runtime
+ * and stays with it, detached. Resolves once the process exists; for a
+ * container (not exec) the caller then runs `RUNTIME start ID`.
+ */
+export function startShim(opts: StartShimOptions): Promise<StartedShim> {
+  if (!opts.exec && opts.bundle === undefined) {
+    return Promise.reject(new TypeError('startShim: bundle is required unless exec is given'));
+  }
+  const binary = opts.shimPath ?? shimBinaryPath();
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, shimArgs(opts), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: opts.env ?? process.env,
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => stdout.push(b));
+    child.stderr.on('data', (b: Buffer) => stderr.push(b));
+    child.on('error', (err) => {
+      reject(new ShimStartError(`cannot run ${binary}: ${err.message}`, null, ''));
+    });
+    child.on('close', (code) => {
+      const errText = Buffer.concat(stderr).toString('utf8').trim();
+      if (code !== 0) {
+        const reason = errText.replace(/^dyshim: /, '') || `dyshim exited with status ${code}`;
+        reject(new ShimStartError(`cannot start ${opts.id}: ${reason}`, code, errText));
+        return;
+      }
+      const outText = Buffer.concat(stdout).toString('utf8').trim();
+      try {
+        resolve(StartedShimSchema.parse(JSON.parse(outText)));
+      } catch (err) {
+        reject(
+          new ShimStartError(
+            `cannot start ${opts.id}: unexpected dyshim output ${JSON.stringify(outText)} (${(err as Error).message})`,
+            code,
+            errText,
+          ),
+        );
+      }
+    });
+  });
+}
