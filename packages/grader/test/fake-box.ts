@@ -5,7 +5,8 @@ import type { BoxTarget } from '../src/target.js';
 
 /**
  * A stand-in for a lab box: a process tree in its own pid/mount/uts/ipc/net namespaces, placed in its own
- * cgroups (pids + memory + cpu), so the grader can be exercised against real kernel state.
+ * cgroups (pids + memory + cpu), so the grader can be exercised against real kernel state. /tmp and /run
+ * get their own tmpfs, since a copied mount namespace still writes through to the host's filesystems.
  */
 export interface FakeBox {
   target: BoxTarget;
@@ -41,7 +42,7 @@ export async function startFakeBox(): Promise<FakeBox> {
     'sh',
     [
       '-c',
-      `${join_}; exec unshare --pid --fork --mount-proc --uts --ipc --net --mount --propagation private sh -c 'hostname box; ip link set lo up; exec sleep 3600'`,
+      `${join_}; exec unshare --pid --fork --mount-proc --uts --ipc --net --mount --propagation private sh -c 'hostname box; ip link set lo up; mount -t tmpfs dybox /run; mkdir /run/netns; mount -t tmpfs dybox /tmp; exec sleep 3600'`,
     ],
     { stdio: 'ignore', detached: true },
   );
