@@ -1,0 +1,6 @@
+#!/bin/bash
+set -euo pipefail
+cd /root/layers
+docker build -t layered:v1 .
+echo "colour=green" > conf.txt
+docker build -t layered:v2 .

@@ -1,0 +1,3 @@
+#!/bin/bash
+set -euo pipefail
+docker commit layers myweb:v1
