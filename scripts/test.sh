@@ -1,8 +1,20 @@
 #!/usr/bin/env bash
-# The whole test suite, each suite once: lint, types, unit + integration (as root), e2e.
+# The whole test suite, each suite once: lint, types, unit + integration (as root), e2e; then a check that
+# the suites left nothing behind on the host (mounts, veths, bridges, netns, cgroups, iptables rules, shims).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 make -C packages/runtime/native >/dev/null
 npm run lint
 npm run typecheck
+before=$(mktemp)
+after=$(mktemp)
+trap 'rm -f "$before" "$after"' EXIT
+bash scripts/host-snapshot.sh >"$before"
 npm test --workspaces --if-present
+bash scripts/host-snapshot.sh >"$after"
+if ! diff -u "$before" "$after" >/dev/null; then
+  echo "The test suites left these behind on the host:" >&2
+  diff "$before" "$after" | grep '^>' >&2
+  exit 1
+fi
+echo "host left as it was found"
