@@ -1,0 +1,4 @@
+#!/bin/bash
+set -euo pipefail
+ip netns add red
+ip netns add blue
