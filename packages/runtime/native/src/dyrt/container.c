@@ -209,7 +209,8 @@ static pid_t do_create(struct create_opts *o, struct cstate *st)
   atexit(undo_create);
 
   char *fifo = dy_xasprintf("%s/exec.fifo", dir);
-  if (mkfifo(fifo, 0622) < 0)
+  /* 0622: the init may have switched to an unprivileged user by the time it opens it. */
+  if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0)
     dy_die_errno("mkfifo %s", fifo);
   int fifo_fd = open(fifo, O_PATH | O_CLOEXEC);
   if (fifo_fd < 0)
@@ -513,7 +514,9 @@ int cmd_run(struct create_opts *o)
   struct cstate st;
   o->run = true;
   pid_t init = do_create(o, &st);
+  create_cleanup.armed = true; /* a failed start removes the container again */
   start_loaded(&st);
+  create_cleanup.armed = false;
   if (o->detach)
     return 0;
   forward_to = init;
