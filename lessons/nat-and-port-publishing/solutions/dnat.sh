@@ -1,0 +1,4 @@
+#!/bin/bash
+set -euo pipefail
+iptables -t nat -A PREROUTING -p tcp --dport 8080 -j DNAT --to-destination 172.30.0.11:80
+nsenter --net=/run/netns/outside curl -s --max-time 3 http://198.51.100.1:8080/
