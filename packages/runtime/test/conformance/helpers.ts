@@ -1,7 +1,16 @@
 // Builds OCI bundles from the busybox image and runs them under dyrt, runc and crun.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -130,32 +139,38 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs `<runtime> --root <root> args...` and collects its output. */
+/**
+ * Runs `<runtime> --root <root> args...` and collects its output. stdout/stderr go to files, not pipes:
+ * after `create` the container's init keeps the runtime's stdio open long after the runtime exits.
+ */
 export function runtimeCmd(
   rt: RuntimeName,
   root: string,
   args: string[],
   opts: { cwd?: string; onSpawn?: (pid: number) => void } = {},
 ): Promise<RunResult> {
-  return new Promise((resolvePromise, reject) => {
+  const outDir = mkdtempSync(join(tmpdir(), `${TEST_PREFIX}-out-`));
+  const outPath = join(outDir, 'stdout');
+  const errPath = join(outDir, 'stderr');
+  const out = openSync(outPath, 'w');
+  const err = openSync(errPath, 'w');
+  return new Promise<RunResult>((resolvePromise, reject) => {
     const child = spawn(runtimeBinary(rt), ['--root', root, ...args], {
       cwd: opts.cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', out, err],
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
+    closeSync(out);
+    closeSync(err);
     child.on('error', reject);
     if (child.pid !== undefined) opts.onSpawn?.(child.pid);
-    child.on('close', (code, signal) => {
-      resolvePromise({ code: code ?? 128 + (signal ? 9 : 0), stdout, stderr });
+    child.on('exit', (code, signal) => {
+      resolvePromise({
+        code: code ?? 128 + (signal ? osConstants.signals[signal] : 0),
+        stdout: readFileSync(outPath, 'utf8'),
+        stderr: readFileSync(errPath, 'utf8'),
+      });
     });
-  });
+  }).finally(() => rmSync(outDir, { recursive: true, force: true }));
 }
 
 /** One runtime's scratch space: its state root and the containers it created. */
@@ -200,7 +215,9 @@ export class RuntimeSession {
 
   async waitStatus(id: string, status: string): Promise<void> {
     for (let i = 0; i < 500; i++) {
-      if ((await this.state(id)).status === status) return;
+      // The container may not exist yet while a concurrent `run` is still creating it.
+      const r = await this.cmd(['state', id]);
+      if (r.code === 0 && (JSON.parse(r.stdout) as { status?: string }).status === status) return;
       await new Promise((r) => setTimeout(r, 10));
     }
     throw new Error(`${id} never reached ${status}`);

@@ -1,0 +1,285 @@
+// create/start/state/kill/delete, exec, pause/resume, console socket, hooks, update: dyrt against runc and crun.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  leakedCgroups,
+  leakedMounts,
+  prepareHost,
+  RUNTIMES,
+  type RuntimeName,
+  RuntimeSession,
+  randomSuffix,
+  recvttyPath,
+  sh,
+  TEST_PREFIX,
+} from './helpers.js';
+
+let sessions: Record<RuntimeName, RuntimeSession>;
+let scratch: string;
+const netnsToRemove: string[] = [];
+
+beforeAll(() => {
+  prepareHost();
+  sessions = {
+    dyrt: new RuntimeSession('dyrt'),
+    runc: new RuntimeSession('runc'),
+    crun: new RuntimeSession('crun'),
+  };
+  scratch = mkdtempSync(join(tmpdir(), `${TEST_PREFIX}-scratch-`));
+});
+
+afterEach(async () => {
+  for (const rt of RUNTIMES) await sessions[rt].cleanup();
+  for (const ns of netnsToRemove.splice(0)) execFileSync('ip', ['netns', 'del', ns]);
+});
+
+afterAll(() => {
+  for (const rt of RUNTIMES) sessions[rt]?.destroy();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+/** Creates and starts a long-running container, returning its id. */
+async function startSleeper(s: RuntimeSession, script = 'sleep 60'): Promise<string> {
+  const id = s.newId();
+  const b = s.bundle(id, sh(script));
+  const c = await s.cmd(['create', '--bundle', b.dir, id]);
+  expect(c.code, `${s.rt} create: ${c.stderr}`).toBe(0);
+  const st = await s.cmd(['start', id]);
+  expect(st.code, `${s.rt} start: ${st.stderr}`).toBe(0);
+  await s.waitStatus(id, 'running');
+  return id;
+}
+
+function cgroupFile(controller: string, id: string, file: string): string {
+  return readFileSync(`/sys/fs/cgroup/${controller}/${id}/${file}`, 'utf8').trim();
+}
+
+describe('the container life cycle under dyrt matches runc and crun', () => {
+  it('goes created → running → stopped → deleted, and refuses to delete a running container', async () => {
+    for (const rt of RUNTIMES) {
+      const s = sessions[rt];
+      const id = s.newId();
+      const b = s.bundle(id, sh('sleep 60'));
+      expect((await s.cmd(['create', '--bundle', b.dir, id])).code, rt).toBe(0);
+      const created = await s.state(id);
+      expect(created.status, rt).toBe('created');
+      expect(existsSync(`/proc/${created.pid}`), rt).toBe(true);
+      expect((await s.cmd(['start', id])).code, rt).toBe(0);
+      expect((await s.state(id)).status, rt).toBe('running');
+      const refused = await s.cmd(['delete', id]);
+      expect(refused.code, rt).not.toBe(0);
+      expect((await s.cmd(['kill', id, 'KILL'])).code, rt).toBe(0);
+      await s.waitStatus(id, 'stopped');
+      expect((await s.cmd(['delete', id])).code, rt).toBe(0);
+      expect((await s.cmd(['state', id])).code, rt).not.toBe(0);
+      expect(existsSync(`/sys/fs/cgroup/memory/${id}`), rt).toBe(false);
+    }
+  });
+
+  it('forwards a signal through `run` and reports 128+n', async () => {
+    for (const rt of RUNTIMES) {
+      const s = sessions[rt];
+      const id = s.newId();
+      const b = s.bundle(id, sh('sleep 60'));
+      const running = s.run(id, b);
+      await s.waitStatus(id, 'running');
+      expect((await s.cmd(['kill', id, '9'])).code, rt).toBe(0);
+      expect((await running).code, rt).toBe(137);
+    }
+  });
+
+  it('execs into a running container, in its namespaces, with its exit code', async () => {
+    const seen: Record<string, string> = {};
+    for (const rt of RUNTIMES) {
+      const s = sessions[rt];
+      const id = await startSleeper(s);
+      const init = (await s.state(id)).pid;
+      const r = await s.cmd([
+        'exec',
+        id,
+        'sh',
+        '-c',
+        'hostname; tr "\\0" " " < /proc/1/cmdline; echo; exit 4',
+      ]);
+      expect(r.code, `${rt}: ${r.stderr}`).toBe(4);
+      seen[rt] = r.stdout;
+      const pidFile = join(scratch, `${id}.pid`);
+      const d = await s.cmd(['exec', '--detach', '--pid-file', pidFile, id, 'sleep', '30']);
+      expect(d.code, `${rt}: ${d.stderr}`).toBe(0);
+      const execPid = Number(readFileSync(pidFile, 'utf8'));
+      for (const ns of ['pid', 'mnt', 'net', 'uts', 'ipc']) {
+        expect(readlinkSync(`/proc/${execPid}/ns/${ns}`), `${rt} ${ns}`).toBe(
+          readlinkSync(`/proc/${init}/ns/${ns}`),
+        );
+      }
+      const ps = await s.cmd(['ps', '--format', 'json', id]);
+      expect(ps.code, `${rt}: ${ps.stderr}`).toBe(0);
+      expect(JSON.parse(ps.stdout), rt).toEqual(expect.arrayContaining([init, execPid]));
+    }
+    expect(seen.dyrt).toBe(seen.runc);
+    expect(seen.dyrt).toBe(seen.crun);
+    // busybox sh execs its last command in place, so pid 1 is sleep itself.
+    expect(seen.dyrt).toBe('dyrtconf\nsleep 60 \n');
+  });
+
+  it('pauses and resumes through the freezer', async () => {
+    for (const rt of RUNTIMES) {
+      const s = sessions[rt];
+      const id = await startSleeper(s);
+      expect((await s.cmd(['pause', id])).code, rt).toBe(0);
+      expect((await s.state(id)).status, rt).toBe('paused');
+      expect(cgroupFile('freezer', id, 'freezer.state'), rt).toBe('FROZEN');
+      expect((await s.cmd(['resume', id])).code, rt).toBe(0);
+      expect((await s.state(id)).status, rt).toBe('running');
+      expect(cgroupFile('freezer', id, 'freezer.state'), rt).toBe('THAWED');
+    }
+  });
+
+  it('kills every process of the container with kill --all', async () => {
+    for (const rt of RUNTIMES) {
+      const s = sessions[rt];
+      const id = s.newId();
+      const b = s.bundle(id, (c) => {
+        c.linux.namespaces = c.linux.namespaces.filter((n) => n.type !== 'pid');
+        c.process.args = ['sh', '-c', 'sleep 60 & sleep 60 & sleep 60'];
+      });
+      expect((await s.cmd(['run', '--detach', '--bundle', b.dir, id])).code, rt).toBe(0);
+      const pids = () => readFileSync(`/sys/fs/cgroup/pids/${id}/cgroup.procs`, 'utf8').trim().split('\n');
+      for (let i = 0; i < 200 && pids().length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(pids().length, rt).toBe(3);
+      expect((await s.cmd(['kill', '--all', id, 'KILL'])).code, rt).toBe(0);
+      await s.waitStatus(id, 'stopped');
+    }
+  });
+
+  it('updates cgroup limits of a running container', async () => {
+    for (const rt of RUNTIMES) {
+      const s = sessions[rt];
+      const id = await startSleeper(s);
+      const r = await s.cmd(['update', '--memory', String(96 * 1024 * 1024), '--pids-limit', '40', id]);
+      expect(r.code, `${rt}: ${r.stderr}`).toBe(0);
+      expect(cgroupFile('memory', id, 'memory.limit_in_bytes'), rt).toBe(String(96 * 1024 * 1024));
+      expect(cgroupFile('pids', id, 'pids.max'), rt).toBe('40');
+    }
+  });
+
+  it('joins an existing network namespace by path', async () => {
+    const ns = `${TEST_PREFIX}-${randomSuffix()}`;
+    execFileSync('ip', ['netns', 'add', ns]);
+    netnsToRemove.push(ns);
+    const inode = statSync(`/run/netns/${ns}`).ino;
+    for (const rt of RUNTIMES) {
+      const s = sessions[rt];
+      const id = s.newId();
+      const b = s.bundle(id, (c) => {
+        c.linux.namespaces = c.linux.namespaces.map((n) =>
+          n.type === 'network' ? { type: 'network', path: `/run/netns/${ns}` } : n,
+        );
+        c.process.args = ['readlink', '/proc/self/ns/net'];
+      });
+      const r = await s.run(id, b);
+      expect(r.code, `${rt}: ${r.stderr}`).toBe(0);
+      expect(r.stdout.trim(), rt).toBe(`net:[${inode}]`);
+    }
+  });
+
+  it('sends the PTY master to the console socket when process.terminal is set', async () => {
+    const seen: Record<string, string> = {};
+    for (const rt of RUNTIMES) {
+      const s = sessions[rt];
+      const id = s.newId();
+      const b = s.bundle(id, (c) => {
+        c.process.terminal = true;
+        c.process.args = ['sh', '-c', 'tty; [ -t 0 ] && [ -t 1 ] && echo stdio-is-a-tty'];
+      });
+      const sock = join(scratch, `${id}.sock`);
+      const outPath = join(scratch, `${id}.out`);
+      const receiver = spawn(recvttyPath, [sock], { stdio: ['ignore', openSync(outPath, 'w'), 'inherit'] });
+      const received = new Promise<number | null>((r) => receiver.on('exit', r));
+      for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 5));
+      const c = await s.cmd(['create', '--bundle', b.dir, '--console-socket', sock, id]);
+      expect(c.code, `${rt}: ${c.stderr}`).toBe(0);
+      expect((await s.cmd(['start', id])).code, rt).toBe(0);
+      expect(await received, rt).toBe(0);
+      seen[rt] = readFileSync(outPath, 'utf8');
+    }
+    expect(seen.dyrt).toBe(seen.runc);
+    expect(seen.dyrt).toBe(seen.crun);
+    expect(seen.dyrt).toBe('/dev/pts/0\r\nstdio-is-a-tty\r\n');
+  });
+
+  it('runs prestart, poststart and poststop hooks with the state on stdin', async () => {
+    for (const rt of RUNTIMES) {
+      const s = sessions[rt];
+      const id = s.newId();
+      const out = join(scratch, `${id}-hooks`);
+      const hook = (name: string) => ({ path: '/bin/sh', args: ['sh', '-c', `cat > ${out}.${name}`] });
+      const b = s.bundle(id, (c) => {
+        c.process.args = ['true'];
+        Object.assign(c, {
+          hooks: {
+            prestart: [hook('prestart')],
+            poststart: [hook('poststart')],
+            poststop: [hook('poststop')],
+          },
+        });
+      });
+      expect((await s.cmd(['create', '--bundle', b.dir, id])).code, rt).toBe(0);
+      expect((await s.cmd(['start', id])).code, rt).toBe(0);
+      await s.waitStatus(id, 'stopped');
+      expect((await s.cmd(['delete', id])).code, rt).toBe(0);
+      for (const name of ['prestart', 'poststart', 'poststop']) {
+        const state = JSON.parse(readFileSync(`${out}.${name}`, 'utf8')) as { id: string; bundle: string };
+        expect(state.id, `${rt} ${name}`).toBe(id);
+        expect(state.bundle, `${rt} ${name}`).toBe(b.dir);
+      }
+    }
+  });
+});
+
+describe('dyrt hardening', () => {
+  it('runs from a sealed in-memory copy of itself (CVE-2019-5736)', async () => {
+    const s = sessions.dyrt;
+    const id = s.newId();
+    const b = s.bundle(id, sh('true'));
+    expect((await s.cmd(['create', '--bundle', b.dir, id])).code).toBe(0);
+    const { pid } = await s.state(id);
+    // Until start, the init is still the runtime binary: it must be the memfd copy, not the file on disk.
+    expect(readlinkSync(`/proc/${pid}/exe`)).toMatch(/^\/memfd:dyrt/);
+    expect(() => openSync(`/proc/${pid}/exe`, 'r+')).toThrow();
+  });
+
+  it('refuses a working directory outside the container root (CVE-2024-21626)', async () => {
+    const s = sessions.dyrt;
+    for (const fd of [3, 4, 5, 6, 7]) {
+      const id = s.newId();
+      const b = s.bundle(id, (c) => {
+        c.process.cwd = `/proc/self/fd/${fd}`;
+        c.process.args = ['sh', '-c', 'pwd; ls ../../../'];
+      });
+      const r = await s.run(id, b);
+      expect(r.code, r.stdout).toBe(1);
+      expect(r.stdout).toBe('');
+    }
+  });
+
+  it('rejects a second container with the same id and leaves the first alone', async () => {
+    const s = sessions.dyrt;
+    const id = await startSleeper(s);
+    const b = s.bundle(id, sh('true'));
+    const r = await s.cmd(['create', '--bundle', b.dir, id]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`dyrt: container with id ${id} already exists\n`);
+    expect((await s.state(id)).status).toBe('running');
+  });
+});
+
+describe('after the life-cycle tests', () => {
+  it('no cgroups or mounts of the tests are left behind', () => {
+    expect(leakedCgroups()).toEqual([]);
+    expect(leakedMounts()).toEqual([]);
+  });
+});
