@@ -57,7 +57,8 @@ function highlightPre(hl: HighlighterCore, pre: Element, loaded: Set<string>): v
   const out = hl.codeToHast(code, { lang, themes: THEMES, defaultColor: false });
   const shikiPre = out.children.find((c): c is Element => c.type === 'element' && c.tagName === 'pre');
   if (!shikiPre) return;
-  const shikiClasses = Array.isArray(shikiPre.properties.className) ? shikiPre.properties.className : [];
+  const cls = shikiPre.properties.className ?? shikiPre.properties.class;
+  const shikiClasses = Array.isArray(cls) ? cls : typeof cls === 'string' ? cls.split(/\s+/) : [];
   pre.properties = {
     ...pre.properties,
     className: ['dy-code', ...shikiClasses.map(String)],

@@ -212,13 +212,13 @@ export async function loadCourse(rootDir: string): Promise<Course> {
   const results = await Promise.all(dirs.map(readLesson));
   const errors = results.flatMap((r) => r.issues);
   const byId = new Map<string, Lesson>();
+  const positions = new YamlPositions();
   for (const { lesson } of results) {
     if (!lesson) continue;
     const other = byId.get(lesson.id);
     if (other) {
       errors.push({
-        file: `${path.basename(lesson.dir)}/lesson.yaml`,
-        line: 1,
+        ...(await positions.at(lesson, ['id'])),
         rule: 'duplicate-lesson-id',
         message: `lesson id "${lesson.id}" is also used by ${path.basename(other.dir)}/`,
       });
@@ -226,26 +226,33 @@ export async function loadCourse(rootDir: string): Promise<Course> {
     }
     byId.set(lesson.id, lesson);
   }
-  errors.push(...(await requiresIssues([...byId.values()], byId)));
+  errors.push(...(await requiresIssues([...byId.values()], byId, positions)));
   // Lessons with lint errors still load when their yaml and Markdown parse: rendering is safe regardless,
   // and CI's lint is the gate.
   return { lessons: orderLessons([...byId.values()]), errors };
 }
 
-async function requiresIssues(lessons: Lesson[], byId: Map<string, Lesson>): Promise<LintIssue[]> {
-  const issues: LintIssue[] = [];
-  const yamlPos = new Map<string, ReturnType<typeof parseYamlSource>>();
-  const posOf = async (l: Lesson, i: number) => {
-    let src = yamlPos.get(l.id);
+/** Source positions in lesson.yaml for rules that run after loading. */
+class YamlPositions {
+  private readonly cache = new Map<string, ReturnType<typeof parseYamlSource>>();
+  async at(l: Lesson, yamlPath: PropertyKey[]): Promise<{ file: string; line: number; column: number }> {
+    let src = this.cache.get(l.dir);
     if (!src) {
-      src = parseYamlSource(
-        await readFile(path.join(l.dir, 'lesson.yaml'), 'utf8'),
-        `${path.basename(l.dir)}/lesson.yaml`,
-      );
-      yamlPos.set(l.id, src);
+      const file = `${path.basename(l.dir)}/lesson.yaml`;
+      src = parseYamlSource(await readFile(path.join(l.dir, 'lesson.yaml'), 'utf8'), file);
+      this.cache.set(l.dir, src);
     }
-    return { file: src.file, ...src.position(['requires', i]) };
-  };
+    return { file: src.file, ...src.position(yamlPath) };
+  }
+}
+
+async function requiresIssues(
+  lessons: Lesson[],
+  byId: Map<string, Lesson>,
+  positions: YamlPositions,
+): Promise<LintIssue[]> {
+  const issues: LintIssue[] = [];
+  const posOf = (l: Lesson, i: number) => positions.at(l, ['requires', i]);
   for (const l of lessons)
     for (const [i, req] of l.requires.entries())
       if (!byId.has(req))

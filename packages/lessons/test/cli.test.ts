@@ -1,0 +1,44 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_LESSONS_DIR, runLessonsLint } from '../src/index.js';
+
+const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+describe('runLessonsLint', () => {
+  it('prints file:line:col: rule: message and exits 1 on errors', async () => {
+    const run = await runLessonsLint('test/fixtures/xss', pkg);
+    expect(run.exitCode).toBe(1);
+    expect(run.lines).toContain(
+      'test/fixtures/xss/xss-lesson/en.md:3:1: unsafe-html: <script> is not allowed in lessons and is removed when sanitized',
+    );
+    expect(run.lines.at(-1)).toBe(`${run.issues.length} error(s) in 2 file(s)`);
+  });
+
+  it('exits 0 on a clean folder, and lints a single lesson folder too', async () => {
+    const course = await runLessonsLint('test/fixtures/course', pkg);
+    expect(course).toMatchObject({ exitCode: 0, issues: [], lines: ['no errors in test/fixtures/course'] });
+    const single = await runLessonsLint('test/fixtures/course/pid-namespace', pkg);
+    expect(single.exitCode).toBe(0);
+  });
+
+  it('defaults to the repository lessons folder', () => {
+    expect(DEFAULT_LESSONS_DIR).toBe(path.resolve(pkg, '../../lessons'));
+  });
+});
+
+describe('lessons-lint command', () => {
+  it('runs as a program with the exit status of the lint', async () => {
+    const tsx = path.resolve(pkg, '../../node_modules/.bin/tsx');
+    const env = { ...process.env, INIT_CWD: pkg };
+    const bad = await promisify(execFile)(tsx, ['src/cli.ts', 'test/fixtures/xss'], { cwd: pkg, env }).catch(
+      (e: { code: number; stdout: string }) => e,
+    );
+    expect('code' in bad ? bad.code : 0).toBe(1);
+    expect(bad.stdout).toMatch(/^test\/fixtures\/xss\/xss-lesson\/en\.md:3:1: unsafe-html: /m);
+    const good = await promisify(execFile)(tsx, ['src/cli.ts', 'test/fixtures/course'], { cwd: pkg, env });
+    expect(good.stdout.trim()).toBe('no errors in test/fixtures/course');
+  });
+});
