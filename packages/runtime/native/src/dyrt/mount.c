@@ -182,18 +182,13 @@ static bool is_dir(const char *p)
 
 static void mount_cgroup(struct rootfs_ctx *ctx, int rootfd, const char *dest, struct parsed_opts *p)
 {
-  cgroup_get()->mount_in_container(rootfd, dest, ctx->cgroup_rel, p->flags, ctx->new_cgroupns);
+  cgroup_get()->mount_in_container(rootfd, dest, ctx->cgroup_rel, p->flags & ~MS_RDONLY, ctx->new_cgroupns);
   if (p->flags & MS_RDONLY) {
     char tp[64];
     int fd = open_in_root(rootfd, dest, false, false);
     if (fd < 0)
       dy_die_errno("reopen %s", dest);
-    unsigned long keep = p->flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME);
-    fd_path(fd, tp, sizeof tp);
-    /* A bind (no cgroupns on v2) needs MS_BIND to remount read-only. */
-    if (mount(NULL, tp, NULL, MS_REMOUNT | MS_RDONLY | keep, NULL) < 0 &&
-        mount(NULL, tp, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | keep | locked_flags(tp), NULL) < 0)
-      dy_die_errno("remount ro %s", dest);
+    remount_bind(fd_path(fd, tp, sizeof tp), MS_RDONLY | (p->flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC)));
     close(fd);
   }
 }
@@ -239,7 +234,17 @@ static void do_mount(struct rootfs_ctx *ctx, int rootfd, json_t *m, bool *dev_is
       remount_bind(fd_path(fd, tp, sizeof tp), p.flags);
     }
   } else {
-    int r = mount(src, tp, type, p.flags, p.data[0] ? p.data : NULL);
+    /* Read-only goes on the mount, never the superblock: a superblock may be
+     * shared with the host (sysfs of the host netns, cgroup2), and MS_RDONLY on
+     * a new mount of it would make the host's copy read-only too. */
+    int r = mount(src, tp, type, p.flags & ~MS_RDONLY, p.data[0] ? p.data : NULL);
+    if (r == 0 && (p.flags & MS_RDONLY)) {
+      close(fd);
+      fd = open_in_root(rootfd, dest, false, false);
+      if (fd < 0)
+        dy_die_errno("reopen %s", dest);
+      remount_bind(fd_path(fd, tp, sizeof tp), p.flags);
+    }
     if (r < 0 && errno == EPERM && ctx->in_userns && strcmp(type, "sysfs") == 0) {
       /* sysfs needs a netns owned by the userns; fall back to binding the host's. */
       r = mount("/sys", tp, NULL, MS_BIND | MS_REC, NULL);
