@@ -6,7 +6,7 @@ set -uo pipefail
   findmnt -rn -o TARGET,FSTYPE | awk '$2=="overlay"||$2=="nsfs"{print "mount " $1 " " $2}'
   # A runtime that remounts a shared superblock read-only breaks the host for everyone after it.
   findmnt -rn -o TARGET,FSTYPE,OPTIONS -t cgroup,cgroup2,sysfs,proc,ext4,xfs,tmpfs 2>/dev/null |
-    awk '$1 !~ /^\/(tmp|run\/dockyard|var\/lib\/dockyard)\// {split($3,o,","); print "mountopt " $1 " " $2 " " o[1]}'
+    awk '$1 !~ /^\/(tmp|run\/dockyard|var\/lib\/dockyard|run\/netns)/ {split($3,o,","); print "mountopt " $1 " " $2 " " o[1]}'
   ip -o link show type veth 2>/dev/null | awk -F': ' '{print "veth " $2}' | cut -d@ -f1
   ip -o link show type bridge 2>/dev/null | awk -F': ' '{print "bridge " $2}'
   ls /run/netns 2>/dev/null | sed 's/^/netns /'
