@@ -1,4 +1,5 @@
 // The same bundle under dyrt, runc and crun: the process must see the same world.
+import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   hostNsInode,
@@ -213,6 +214,36 @@ describe('a container process under dyrt behaves as under runc and crun', () => 
     });
     expect(out).toContain('Operation not supported');
     expect(out).toContain('status=1\ntouched\n');
+  });
+});
+
+describe('dyrt and the host', () => {
+  it('never turns a superblock it shares with the host read-only', async () => {
+    // cgroup namespace: fresh cgroup mounts share the host hierarchies' superblocks;
+    // host network namespace: the container's sysfs is the host's.
+    const superOptions = () =>
+      readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .filter((l) => / - (cgroup2?|sysfs) /.test(l))
+        .map((l) => `${l.split(' ')[4]} ${l.split(' - ')[1]?.split(' ')[2]?.split(',')[0]}`)
+        .sort();
+    const before = superOptions();
+    const s = sessions.dyrt;
+    const id = s.newId();
+    const b = s.bundle(id, (c) => {
+      c.linux.namespaces = c.linux.namespaces.filter((n) => n.type !== 'network');
+      c.linux.namespaces.push({ type: 'cgroup' });
+      c.process.args = [
+        'sh',
+        '-c',
+        'grep -c " /sys/fs/cgroup/.* ro," /proc/mounts; touch /sys/fs/cgroup/x 2>/dev/null || echo ro',
+      ];
+    });
+    const r = await s.run(id, b);
+    expect(r.code, r.stderr).toBe(0);
+    expect(Number(r.stdout.split('\n')[0])).toBeGreaterThan(0);
+    expect(superOptions()).toEqual(before);
+    expect(before.every((l) => l.endsWith(' rw'))).toBe(true);
   });
 });
 

@@ -413,8 +413,10 @@ static void v1_mount_in_container(int rootfd, const char *dest, const char *rel,
         if (strcmp(t, "rw") && strcmp(t, "ro"))
           o += (size_t) snprintf(opts + o, sizeof opts - o, "%s%s", o ? "," : "", t);
       free(copy);
-      if (mount("cgroup", target, "cgroup", flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME | MS_RDONLY), opts) < 0)
+      if (mount("cgroup", target, "cgroup", flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME), opts) < 0)
         dy_die_errno("mount cgroup %s", name);
+      if (ro && mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+        dy_die_errno("remount cgroup %s read-only", name);
     } else {
       char src[4096];
       snprintf(src, sizeof src, "%s%s", hier[i].mountpoint, rel);

@@ -19,20 +19,33 @@ static char *dir_of(const char *rel)
   return dy_xasprintf(V2_ROOT "%s", rel);
 }
 
-/* Enable every available controller in each ancestor so the leaf gets its files. */
+/* Delegate each available controller to the children of dir. One write per
+ * controller: a single failing one (e.g. busy, or not delegated to us inside a
+ * nested cgroup namespace) must not keep the others off. */
+static void enable_controllers(const char *dir, const char *avail)
+{
+  char *copy = dy_xstrdup(avail);
+  for (char *save = NULL, *t = strtok_r(copy, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
+    char buf[64];
+    snprintf(buf, sizeof buf, "+%s", t);
+    cgroup_write(dir, "cgroup.subtree_control", buf);
+  }
+  free(copy);
+}
+
 static void v2_create(const char *rel)
 {
   char *avail = dy_read_file(V2_ROOT "/cgroup.controllers", NULL);
-  char enable[512] = "";
-  size_t o = 0;
-  if (avail)
-    for (char *save = NULL, *t = strtok_r(avail, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
-      o += (size_t) snprintf(enable + o, sizeof enable - o, "%s+%s", o ? " " : "", t);
-  free(avail);
-  cgroup_write(V2_ROOT, "cgroup.subtree_control", enable);
+  if (!avail)
+    avail = dy_xstrdup("");
   char path[4096];
   size_t base = (size_t) snprintf(path, sizeof path, V2_ROOT);
   snprintf(path + base, sizeof path - base, "%s", rel);
+  /* Skip controllers already enabled in the root (the common case) to save writes. */
+  char *enabled = dy_read_file(V2_ROOT "/cgroup.subtree_control", NULL);
+  if (!enabled || strcmp(enabled, avail) != 0)
+    enable_controllers(V2_ROOT, avail);
+  free(enabled);
   for (char *p = path + base + 1;; p++) {
     if (*p != '/' && *p != '\0')
       continue;
@@ -40,12 +53,13 @@ static void v2_create(const char *rel)
     *p = '\0';
     if (mkdir(path, 0755) < 0 && errno != EEXIST)
       dy_die_errno("create cgroup %s", path);
-    if (saved) /* not the leaf: delegate controllers down */
-      cgroup_write(path, "cgroup.subtree_control", enable);
+    if (saved) /* an ancestor of the leaf: delegate controllers down */
+      enable_controllers(path, avail);
     *p = saved;
     if (!saved)
       break;
   }
+  free(avail);
 }
 
 static bool json_num(json_t *obj, const char *key, long long *out)
@@ -207,7 +221,7 @@ static void v2_mount_in_container(int rootfd, const char *dest, const char *rel,
     dy_die_errno("open %s", dest);
   snprintf(tp, sizeof tp, "/proc/self/fd/%d", target_fd);
   if (cgroupns) {
-    if (mount("cgroup2", tp, "cgroup2", flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME | MS_RDONLY), NULL) < 0)
+    if (mount("cgroup2", tp, "cgroup2", flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME), NULL) < 0)
       dy_die_errno("mount cgroup2");
     close(target_fd);
     return;

@@ -182,7 +182,7 @@ static bool is_dir(const char *p)
 
 static void mount_cgroup(struct rootfs_ctx *ctx, int rootfd, const char *dest, struct parsed_opts *p)
 {
-  cgroup_get()->mount_in_container(rootfd, dest, ctx->cgroup_rel, p->flags & ~MS_RDONLY, ctx->new_cgroupns);
+  cgroup_get()->mount_in_container(rootfd, dest, ctx->cgroup_rel, p->flags, ctx->new_cgroupns);
   if (p->flags & MS_RDONLY) {
     char tp[64];
     int fd = open_in_root(rootfd, dest, false, false);
