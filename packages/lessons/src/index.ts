@@ -1,6 +1,6 @@
-export { DEFAULT_LESSONS_DIR, type LintRun, runLessonsLint } from './cli.js';
 export { findQuiz, gradeQuiz, type QuizGrade, UnknownQuizError } from './grade.js';
 export { lintLessons } from './lint.js';
+export { type LintRun, runLessonsLint } from './lint-run.js';
 export {
   type Course,
   formatIssue,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LESSONS_DIR, runLessonsLint } from '../src/index.js';
+import { runLessonsLint } from '../src/index.js';
 
 const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -23,10 +23,6 @@ describe('runLessonsLint', () => {
     const single = await runLessonsLint('test/fixtures/course/pid-namespace', pkg);
     expect(single.exitCode).toBe(0);
   });
-
-  it('defaults to the repository lessons folder', () => {
-    expect(DEFAULT_LESSONS_DIR).toBe(path.resolve(pkg, '../../lessons'));
-  });
 });
 
 describe('lessons-lint command', () => {
@@ -40,5 +36,18 @@ describe('lessons-lint command', () => {
     expect(bad.stdout).toMatch(/^test\/fixtures\/xss\/xss-lesson\/en\.md:3:1: unsafe-html: /m);
     const good = await promisify(execFile)(tsx, ['src/cli.ts', 'test/fixtures/course'], { cwd: pkg, env });
     expect(good.stdout.trim()).toBe('no errors in test/fixtures/course');
+  });
+
+  it('lints the repository lessons folder when given no directory', async () => {
+    const tsx = path.resolve(pkg, '../../node_modules/.bin/tsx');
+    const repo = path.resolve(pkg, '../..');
+    const run = await promisify(execFile)(tsx, [path.join(pkg, 'src/cli.ts')], {
+      cwd: repo,
+      env: { ...process.env, INIT_CWD: repo },
+    }).catch((e: { stdout: string }) => e);
+    // whatever the course's state, every line names a file under lessons/ or is the summary
+    const lines = run.stdout.trim().split('\n');
+    for (const line of lines.slice(0, -1)) expect(line).toMatch(/^lessons\/[^:]+:\d+(:\d+)?: [a-z-]+: /);
+    expect(lines.at(-1)).toMatch(/^(no errors in lessons|\d+ error\(s\) in \d+ file\(s\))$/);
   });
 });
