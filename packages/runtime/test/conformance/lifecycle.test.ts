@@ -222,6 +222,7 @@ describe('the container life cycle under dyrt matches runc and crun', () => {
         Object.assign(c, {
           hooks: {
             prestart: [hook('prestart')],
+            createRuntime: [hook('createRuntime')],
             poststart: [hook('poststart')],
             poststop: [hook('poststop')],
           },
@@ -231,11 +232,35 @@ describe('the container life cycle under dyrt matches runc and crun', () => {
       expect((await s.cmd(['start', id])).code, rt).toBe(0);
       await s.waitStatus(id, 'stopped');
       expect((await s.cmd(['delete', id])).code, rt).toBe(0);
-      for (const name of ['prestart', 'poststart', 'poststop']) {
+      for (const name of ['prestart', 'createRuntime', 'poststart', 'poststop']) {
         const state = JSON.parse(readFileSync(`${out}.${name}`, 'utf8')) as { id: string; bundle: string };
         expect(state.id, `${rt} ${name}`).toBe(id);
         expect(state.bundle, `${rt} ${name}`).toBe(b.dir);
       }
+    }
+  });
+
+  it('runs createContainer and startContainer hooks inside the container', async () => {
+    for (const rt of RUNTIMES) {
+      const s = sessions[rt];
+      const id = s.newId();
+      const b = s.bundle(id, (c) => {
+        c.process.args = ['cat', '/dev/shm/started'];
+        c.root.readonly = false;
+        Object.assign(c, {
+          hooks: {
+            // createContainer runs before pivot_root in the container's namespaces: it sees its hostname.
+            createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'hostname > /dev/null'] }],
+            // startContainer runs in the container after start, just before the process.
+            startContainer: [
+              { path: '/bin/sh', args: ['sh', '-c', 'echo started-$(hostname) > /dev/shm/started'] },
+            ],
+          },
+        });
+      });
+      const r = await s.run(id, b);
+      expect(r.code, `${rt}: ${r.stderr}`).toBe(0);
+      expect(r.stdout, rt).toBe('started-dyrtconf\n');
     }
   });
 });

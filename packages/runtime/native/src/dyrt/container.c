@@ -32,13 +32,33 @@ struct init_args {
   const char *cgroup_rel;
   bool no_pivot;
   bool has_create_hooks;
+  const char *id;
+  const char *bundle;
 };
+
+/* Hooks run by the init itself (createContainer, startContainer) get a minimal state. */
+static void run_container_hooks(struct init_args *a, const char *which, const char *status)
+{
+  json_t *hooks = json_object_get(a->config, "hooks");
+  if (!json_array_size(json_object_get(hooks, which)))
+    return;
+  json_t *st = json_pack("{s:s, s:s, s:s, s:i, s:s}", "ociVersion", DYRT_OCI_VERSION, "id", a->id, "status", status,
+                         "pid", (int) getpid(), "bundle", a->bundle);
+  char *text = json_dumps(st, JSON_COMPACT);
+  if (hooks_run(hooks, which, text, true) < 0)
+    dy_die("%s hook failed", which);
+  free(text);
+  json_decref(st);
+}
 
 static int ask_parent_for_hooks(void *arg)
 {
   struct init_args *a = arg;
-  sync_send(a->sync, SYNC_HOOKS);
-  sync_wait_ack(a->sync);
+  if (a->has_create_hooks) {
+    sync_send(a->sync, SYNC_HOOKS);
+    sync_wait_ack(a->sync);
+  }
+  run_container_hooks(a, "createContainer", "creating");
   return 0;
 }
 
@@ -55,13 +75,12 @@ static DY_NORETURN void container_init(struct init_args *a)
       .in_userns = a->ns.has_user,
       .new_cgroupns = a->ns.flags_new & CLONE_NEWCGROUP,
       .no_pivot = a->no_pivot,
-      .before_pivot = a->has_create_hooks ? ask_parent_for_hooks : NULL,
+      .before_pivot = ask_parent_for_hooks,
       .before_pivot_arg = a,
     };
     rootfs_setup(&rc);
   } else {
-    if (a->has_create_hooks)
-      ask_parent_for_hooks(a);
+    ask_parent_for_hooks(a);
     if (chroot(a->rootfs) < 0 || chdir("/") < 0)
       dy_die_errno("chroot %s", a->rootfs);
   }
@@ -93,6 +112,7 @@ static DY_NORETURN void container_init(struct init_args *a)
     dy_die_errno("write exec fifo");
   close(w);
   close(a->fifo_fd);
+  run_container_hooks(a, "startContainer", "running");
   process_exec(process);
 }
 
@@ -217,7 +237,13 @@ static pid_t do_create(struct create_opts *o, struct cstate *st)
     dy_die_errno("open %s", fifo);
   free(fifo);
 
-  struct init_args a = { .config = config, .fifo_fd = fifo_fd, .console = -1, .rootfs = rootfs, .no_pivot = o->no_pivot };
+  struct init_args a = { .config = config,
+                         .fifo_fd = fifo_fd,
+                         .console = -1,
+                         .rootfs = rootfs,
+                         .no_pivot = o->no_pivot,
+                         .id = o->id,
+                         .bundle = bundle };
   ns_parse(config, &a.ns);
   a.has_create_hooks = has_hooks(config, "prestart", "createRuntime");
 

@@ -155,7 +155,7 @@ static int do_update(int argc, char **argv)
 static int do_features(void)
 {
   puts("{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"" DYRT_OCI_VERSION "\","
-       "\"hooks\":[\"prestart\",\"createRuntime\",\"poststart\",\"poststop\"],"
+       "\"hooks\":[\"prestart\",\"createRuntime\",\"createContainer\",\"startContainer\",\"poststart\",\"poststop\"],"
        "\"mountOptions\":[\"ro\",\"rw\",\"nosuid\",\"nodev\",\"noexec\",\"bind\",\"rbind\",\"rprivate\",\"rslave\","
        "\"rshared\"],"
        "\"linux\":{\"namespaces\":[\"cgroup\",\"ipc\",\"mount\",\"network\",\"pid\",\"user\",\"uts\"],"

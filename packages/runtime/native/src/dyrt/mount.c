@@ -415,7 +415,7 @@ void rootfs_setup(struct rootfs_ctx *ctx)
   close(rootfd);
 
   if (ctx->before_pivot && ctx->before_pivot(ctx->before_pivot_arg) < 0)
-    dy_die("createRuntime/prestart hook failed");
+    dy_die("hooks before pivot_root failed");
 
   if (ctx->no_pivot)
     do_move_root(ctx->rootfs);
