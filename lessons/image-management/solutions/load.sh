@@ -1,0 +1,3 @@
+#!/bin/bash
+set -euo pipefail
+docker load -i /root/images/tools.tar
