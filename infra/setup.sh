@@ -19,3 +19,4 @@ npm ci --strict-allow-scripts --no-audit --no-fund
 make -C packages/runtime/native
 bash infra/images/build.sh busybox >/dev/null
 bash infra/images/build.sh debian >/dev/null
+bash infra/images/build.sh lab-debian >/dev/null

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds a base image rootfs from Debian packages (no registry downloads) and caches it.
-# Usage: build.sh busybox|debian   -> prints the rootfs directory on stdout.
+# Usage: build.sh busybox|debian|lab-debian   -> prints the rootfs directory on stdout.
 # Cache: $DOCKYARD_IMAGE_CACHE (default /var/cache/dockyard/images)/<name>/{rootfs,layer.tar,stamp}
 set -euo pipefail
 name=${1:?usage: build.sh busybox|debian}
@@ -10,7 +10,7 @@ recipe="$here/$name.sh"
 [ -f "$recipe" ] || { echo "build.sh: no recipe for image '$name'" >&2; exit 2; }
 out="$cache/$name"
 # The stamp ties the cache to the recipe text, so editing a recipe rebuilds the image.
-stamp=$(cat "$recipe" "$here/build.sh" | sha256sum | cut -c1-16)
+stamp=$(cat "$recipe" "$here/build.sh" "$here/mirror.sh" | sha256sum | cut -c1-16)
 if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp" ] && [ -d "$out/rootfs" ]; then
   echo "$out/rootfs"; exit 0
 fi
