@@ -41,15 +41,15 @@ const optionsSchema = z.object({
   bridgePrefix: z
     .string()
     .regex(/^[a-z][a-z0-9]{1,9}$/)
-    .default(process.env.DOCKYARD_BRIDGE_PREFIX ?? 'dy'),
+    .default(() => process.env.DOCKYARD_BRIDGE_PREFIX ?? 'dy'),
   /** Names our iptables chains: `<P>`, `<P>-POSTROUTING`, `<P>-FORWARD`, `<P>-ISOLATION`. */
   chainPrefix: z
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9-]{0,15}$/)
-    .default(process.env.DOCKYARD_CHAIN_PREFIX ?? 'DOCKYARD'),
-  defaultSubnet: z.string().default(process.env.DOCKYARD_DEFAULT_SUBNET ?? '10.88.0.0/16'),
+    .default(() => process.env.DOCKYARD_CHAIN_PREFIX ?? 'DOCKYARD'),
+  defaultSubnet: z.string().default(() => process.env.DOCKYARD_DEFAULT_SUBNET ?? '10.88.0.0/16'),
   /** User networks without --subnet get the first free /24 of this range. */
-  userSubnetPool: z.string().default(process.env.DOCKYARD_USER_SUBNET_POOL ?? '10.89.0.0/16'),
+  userSubnetPool: z.string().default(() => process.env.DOCKYARD_USER_SUBNET_POOL ?? '10.89.0.0/16'),
 });
 export type NetworkManagerOptions = z.input<typeof optionsSchema>;
 
@@ -72,6 +72,8 @@ const connectSchema = z.object({
   netnsPath: z.string().startsWith('/'),
   aliases: z.array(z.string().min(1)).optional(),
   ip: z.ipv4().optional(),
+  /** Written next to the container's name in its own hosts entry (default: the short id, like Docker). */
+  hostname: z.string().min(1).optional(),
   /** The container's bind-mounted /etc/hosts; rewritten in place when the network's membership changes. */
   hostsPath: z.string().startsWith('/').optional(),
 });
@@ -315,6 +317,7 @@ export class NetworkManager {
       ep.name = req.name;
       ep.netnsPath = req.netnsPath;
       if (req.hostsPath) ep.hostsPath = req.hostsPath;
+      if (req.hostname) ep.hostname = req.hostname;
       if (ep.attachments.some((a) => a.networkId === rec.Id)) {
         throw new NetworkError(
           'already_connected',
@@ -709,7 +712,7 @@ function hostsFor(containerId: string, endpoints: EndpointRecord[]): string {
   const shortId = (id: string) => id.slice(0, 12);
   const selfEntries: HostsEntry[] = self.attachments.map((a) => ({
     ip: a.ip,
-    names: [shortId(self.containerId), self.name, ...a.aliases],
+    names: [self.hostname ?? shortId(self.containerId), self.name, ...a.aliases],
   }));
   const peers: HostsEntry[] = [];
   // Like Docker: containers find each other by name on user networks only, not on the default bridge.

@@ -89,6 +89,7 @@ export const endpointRecordSchema = z.object({
   /** `<st_dev>:<st_ino>` of the netns when first connected: tells a live container from a reused pid. */
   netnsId: z.string(),
   hostsPath: z.string().optional(),
+  hostname: z.string().optional(),
   attachments: z.array(storedAttachmentSchema),
   ports: z.array(publishedPortSchema),
 });

@@ -99,7 +99,13 @@ describe('connecting containers', () => {
     const [a, b] = [await env.netns(), await env.netns()];
     const [idA, idB] = [containerId(), containerId()];
     await env.manager.connect(
-      { containerId: idA, name: 'plain-a', netnsPath: a.path, hostsPath: a.hostsPath },
+      {
+        containerId: idA,
+        name: 'plain-a',
+        netnsPath: a.path,
+        hostsPath: a.hostsPath,
+        hostname: 'plain-host',
+      },
       'bridge',
     );
     const attB = await env.manager.connect(
@@ -107,7 +113,7 @@ describe('connecting containers', () => {
       'bridge',
     );
     const hosts = await readFile(a.hostsPath, 'utf8');
-    expect(hosts).toContain(`\t${idA.slice(0, 12)} plain-a\n`);
+    expect(hosts).toContain(`\tplain-host plain-a\n`);
     expect(hosts).not.toContain('plain-b');
     // Reachable by address though (inter-container traffic on the default bridge is allowed).
     expect((await pingFrom(a.name, attB.ip)).code).toBe(0);

@@ -101,6 +101,20 @@ describe('networks: records, bridges and rules', () => {
     expect((await env.manager.list()).map((n) => n.Name)).not.toContain('clash');
   });
 
+  it('gives an internal network no masquerading and drops traffic leaving or entering it', async () => {
+    const net = await env.manager.create({ name: 'sealed', internal: true });
+    expect(net.Internal).toBe(true);
+    const bridge = net.Options['com.docker.network.bridge.name'] ?? '';
+    const subnet = net.IPAM.Config[0]?.Subnet ?? '';
+    const nat = await must('iptables', ['-t', 'nat', '-S', `${env.chainPrefix}-POSTROUTING`]);
+    expect(nat).not.toContain(`-s ${subnet} ! -o ${bridge}`);
+    const fwd = await must('iptables', ['-S', `${env.chainPrefix}-FORWARD`]);
+    expect(fwd).toContain(`-A ${env.chainPrefix}-FORWARD -i ${bridge} ! -o ${bridge}`);
+    expect(fwd).toMatch(new RegExp(`-i ${bridge} ! -o ${bridge} .*-j DROP`));
+    expect(fwd).toMatch(new RegExp(`! -i ${bridge} -o ${bridge} .*-j DROP`));
+    await env.manager.remove('sealed');
+  });
+
   it('removes a network with its bridge and rules, and refuses to remove predefined ones', async () => {
     const net = await env.manager.create({ name: 'short-lived' });
     const bridge = net.Options['com.docker.network.bridge.name'] ?? '';

@@ -17,6 +17,8 @@ function get(port: number): Promise<{ status: number; body: string }> {
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
     req.on('error', reject);
+    // Fail rather than hang if the packets go nowhere.
+    req.setTimeout(5000, () => req.destroy(new Error('no answer within 5 s')));
   });
 }
 
@@ -145,7 +147,8 @@ describe('publishing ports', () => {
       { hostIp: '0.0.0.0', hostPort: port, containerPort: 80, proto: 'tcp' },
     ]);
     // node as the client inside the netns (busybox-static's wget crashes resolving addresses).
-    const script = `require('http').get('http://${gateway}:${port}/', (r) => r.pipe(process.stdout))`;
+    // A bound on the wait so a broken hairpin fails the test instead of hanging it.
+    const script = `require('http').get('http://${gateway}:${port}/', { timeout: 5000 }, (r) => r.pipe(process.stdout)).on('timeout', () => process.exit(2))`;
     const r = await sh('ip', ['netns', 'exec', netns.name, process.execPath, '-e', script]);
     expect(r.stdout).toBe(marker);
     await env.manager.unpublish(web);
