@@ -142,6 +142,25 @@ describe('connecting containers', () => {
     expect(await dropped()).toBeGreaterThan(before);
   });
 
+  it('connects containers started at the same time by separate managers to distinct addresses', async () => {
+    await env.manager.create({ name: 'rush' });
+    const namespaces = await Promise.all([1, 2, 3, 4, 5, 6].map(() => env.netns()));
+    const managers = [env.manager, env.newManager(), env.newManager()];
+    const atts = await Promise.all(
+      namespaces.map((ns, i) =>
+        (managers[i % 3] ?? env.manager).connect(
+          { containerId: containerId(), name: `rush${i}`, netnsPath: ns.path },
+          'rush',
+        ),
+      ),
+    );
+    expect(new Set(atts.map((a) => a.ip)).size).toBe(6);
+    for (const [i, ns] of namespaces.entries()) {
+      expect((await addrIn(ns.name, 'eth0')).address).toBe(`${atts[i]?.ip}/24`);
+    }
+    expect(Object.keys((await env.manager.inspect('rush')).Containers)).toHaveLength(6);
+  });
+
   it('fails cleanly on a namespace that does not exist', async () => {
     await expect(
       env.manager.connect(

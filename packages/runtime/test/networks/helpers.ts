@@ -34,7 +34,10 @@ const claimDir = '/tmp/dockyard-nettest-claims';
  * Claims a 10.X.0.0/16 no route on the host and no other test run uses, so test files running at the same
  * time never share addresses. Released by the returned function.
  */
-async function claimSubnetBlock(): Promise<{ octet: number; release: () => Promise<void> }> {
+async function claimSubnetBlock(
+  tag: string,
+  stateRoot: string,
+): Promise<{ octet: number; release: () => Promise<void> }> {
   await mkdir(claimDir, { recursive: true });
   const release = await lockfile.lock(claimDir, {
     retries: { retries: 200, minTimeout: 10, maxTimeout: 100 },
@@ -49,19 +52,54 @@ async function claimSubnetBlock(): Promise<{ octet: number; release: () => Promi
       if (m) used.add(Number(m[1]));
     }
     for (const f of await readdir(claimDir)) {
-      const pid = Number(await readFile(join(claimDir, f), 'utf8').catch(() => '0'));
-      if (pid > 0 && (await sh('kill', ['-0', String(pid)])).code === 0) used.add(Number(f));
-      else await rm(join(claimDir, f), { force: true });
+      const claim = await readFile(join(claimDir, f), 'utf8')
+        .then((t) => JSON.parse(t) as { pid: number; tag: string; stateRoot: string })
+        .catch(() => undefined);
+      if (claim && (await sh('kill', ['-0', String(claim.pid)])).code === 0) {
+        used.add(Number(f));
+        continue;
+      }
+      // A run that was killed before its cleanup: remove what it left.
+      if (claim) await purgeTag(claim.tag, claim.stateRoot);
+      await rm(join(claimDir, f), { force: true });
     }
     const free = [];
     for (let x = 100; x <= 250; x++) if (!used.has(x)) free.push(x);
     const octet = free[Math.floor(Math.random() * free.length)];
     if (octet === undefined) throw new Error('no free 10.X.0.0/16 for network tests');
-    await writeFile(join(claimDir, String(octet)), String(process.pid));
+    await writeFile(join(claimDir, String(octet)), JSON.stringify({ pid: process.pid, tag, stateRoot }));
     return { octet, release: () => rm(join(claimDir, String(octet)), { force: true }) };
   } finally {
     await release();
   }
+}
+
+/** Removes every chain, hook, link, netns and state dir of a test env tagged `tag` (its process is gone). */
+async function purgeTag(tag: string, stateRoot: string): Promise<void> {
+  const chain = `dytest-${tag}`;
+  for (const table of ['nat', 'filter']) {
+    const rules = (await sh('iptables', ['-w', '-t', table, '-S'])).stdout.split('\n');
+    for (const rule of rules.filter((r) => r.startsWith('-A ') && r.includes(`-j ${chain}`))) {
+      await sh('iptables', ['-w', '-t', table, '-D', ...rule.slice(3).split(/\s+/)]);
+    }
+    for (const decl of rules.filter((r) => r.startsWith(`-N ${chain}`))) {
+      await sh('iptables', ['-w', '-t', table, '-F', decl.slice(3)]);
+      await sh('iptables', ['-w', '-t', table, '-X', decl.slice(3)]);
+    }
+  }
+  const links = JSON.parse((await sh('ip', ['-j', 'link', 'show'])).stdout || '[]') as Array<{
+    ifname: string;
+  }>;
+  for (const l of links) if (l.ifname.startsWith(`dt${tag}`)) await sh('ip', ['link', 'del', l.ifname]);
+  for (const ns of (await sh('ip', ['netns', 'list'])).stdout.split('\n')) {
+    const name = ns.split(' ')[0] ?? '';
+    if (name.startsWith(`${chain}-`)) {
+      await sh('ip', ['netns', 'del', name]);
+      await rm(`/etc/netns/${name}`, { recursive: true, force: true });
+    }
+  }
+  if (stateRoot.startsWith(join(tmpdir(), 'dytest-net-')))
+    await rm(stateRoot, { recursive: true, force: true });
 }
 
 /** A NetworkManager of its own: temp state, unique bridge/chain names and a /16 nobody else uses. */
@@ -78,10 +116,10 @@ export class TestEnv {
   private readonly extraLinks: string[] = [];
 
   async setup(): Promise<this> {
-    const block = await claimSubnetBlock();
+    this.stateRoot = await mkdtemp(join(tmpdir(), 'dytest-net-'));
+    const block = await claimSubnetBlock(this.tag, this.stateRoot);
     this.octet = block.octet;
     this.releaseBlock = block.release;
-    this.stateRoot = await mkdtemp(join(tmpdir(), 'dytest-net-'));
     this.manager = this.newManager();
     return this;
   }
