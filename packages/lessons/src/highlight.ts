@@ -66,3 +66,8 @@ function highlightPre(hl: HighlighterCore, pre: Element, loaded: Set<string>): v
   };
   pre.children = shikiPre.children;
 }
+
+/** Grammar names and aliases the highlighter knows. */
+export async function loadedLanguages(): Promise<string[]> {
+  return (await getHighlighter()).getLoadedLanguages();
+}

@@ -32,6 +32,26 @@ const SYNTHETIC = 'dyWrapper';
 const OPTION_PREFIX = /^([A-Za-z])[.)]\s+/;
 const META_TOKEN = /([A-Za-z][\w-]*)(?:=(?:"([^"]*)"|'([^']*)'|(\S+)))?/g;
 
+/** Fence languages the renderer highlights (grammars and their aliases), plus plain text. */
+export const CODE_LANGUAGES = new Set([
+  'bash',
+  'sh',
+  'shell',
+  'shellscript',
+  'zsh',
+  'dockerfile',
+  'docker',
+  'yaml',
+  'yml',
+  'json',
+  'c',
+  'go',
+  'ini',
+  'text',
+  'txt',
+  'plaintext',
+]);
+
 export interface CodeMeta {
   run: boolean;
   copy: boolean;
@@ -89,7 +109,7 @@ export interface PreparedMarkdown {
 export function prepareMarkdown(source: string, file: string, locale: Locale): PreparedMarkdown {
   const mdast = parseMdast(source);
   const issues: LintIssue[] = [];
-  const outline: MarkdownOutline = { steps: [], quizzes: [], codeBlocks: [] };
+  const outline: MarkdownOutline = { steps: [], quizzes: [], codeBlocks: [], asides: [] };
   const issue = (node: Parameters<typeof lineOf>[0], rule: string, message: string) =>
     issues.push({ file, ...lineOf(node), rule, message });
 
@@ -108,6 +128,13 @@ export function prepareMarkdown(source: string, file: string, locale: Locale): P
             node,
             'code-meta',
             `unknown code block option(s) ${meta.unknown.join(', ')} (known: run, copy, file=path)`,
+          );
+        const lang = (node.lang ?? 'text').toLowerCase();
+        if (!CODE_LANGUAGES.has(lang))
+          issue(
+            node,
+            'code-language',
+            `code language "${node.lang}" is not highlighted and renders as plain text (supported: ${[...CODE_LANGUAGES].join(', ')})`,
           );
         const block: CodeBlock = {
           lang: node.lang ?? 'text',
@@ -222,6 +249,11 @@ function rewriteDirective(
   const labelIndex = children.findIndex((c) => c.type === 'paragraph' && c.data?.directiveLabel);
   const label = labelIndex >= 0 ? (children.splice(labelIndex, 1)[0] as Paragraph) : undefined;
 
+  if (node.name !== 'step' && node.name !== 'quiz') {
+    const aside: MarkdownOutline['asides'][number] = { name: node.name, line: lineOf(node).line };
+    if (stepId) aside.stepId = stepId;
+    outline.asides.push(aside);
+  }
   switch (node.name) {
     case 'step': {
       const id = attrs.id;
@@ -234,7 +266,7 @@ function rewriteDirective(
       return node;
     }
     case 'quiz':
-      return rewriteQuiz(node, attrs, label, issue, outline);
+      return rewriteQuiz(node, attrs, label, stepId, issue, outline);
     case 'hint':
     case 'details': {
       const fallback =
@@ -265,6 +297,7 @@ function rewriteQuiz(
   node: ContainerDirective,
   attrs: Record<string, string | null | undefined>,
   label: Paragraph | undefined,
+  stepId: string | undefined,
   issue: (node: Parameters<typeof lineOf>[0], rule: string, message: string) => void,
   outline: MarkdownOutline,
 ): ContainerDirective {
@@ -318,6 +351,7 @@ function rewriteQuiz(
   if (id) {
     const quiz: Quiz = { id, type, options, line: lineOf(node).line };
     if (answer) quiz.answer = answer;
+    if (stepId) quiz.stepId = stepId;
     outline.quizzes.push(quiz);
   }
   const question = {

@@ -19,7 +19,7 @@ export interface ParityInput {
 const name = (s: Side) => s.file.split('/').pop() ?? s.file;
 
 export function checkParity(input: ParityInput): LintIssue[] {
-  return [...stepParity(input), ...quizParity(input), ...codeParity(input)];
+  return [...stepParity(input), ...quizParity(input), ...codeParity(input), ...asideParity(input)];
 }
 
 function firstLine<T extends { id: string; line: number }>(items: T[], id: string): number | undefined {
@@ -110,6 +110,16 @@ function quizParity({ yamlFile, steps, checkPosition, zh, en }: ParityInput): Li
     step.checks.forEach((check, ci) => {
       if (check.kind !== 'quiz') return;
       checked.add(check.question);
+      for (const side of [zh, en]) {
+        const q = side.outline.quizzes.find((x) => x.id === check.question);
+        if (q?.stepId && q.stepId !== step.id)
+          issues.push({
+            file: side.file,
+            line: q.line,
+            rule: 'quiz-step-mismatch',
+            message: `quiz "${q.id}" sits in step "${q.stepId}" but is checked by step "${step.id}" in lesson.yaml`,
+          });
+      }
       const inZh = zh.outline.quizzes.some((q) => q.id === check.question);
       const inEn = en.outline.quizzes.some((q) => q.id === check.question);
       if (!inZh && !inEn)
@@ -219,6 +229,33 @@ function codeParity({ zh, en }: ParityInput): LintIssue[] {
           rule: 'code-block-parity',
           message: `code block ${i + 1} of ${where} differs from ${name(zh)} line ${zb.line}: ${diffs.join('; ')}`,
         });
+    });
+  }
+  return issues;
+}
+
+function asideParity({ zh, en }: ParityInput): LintIssue[] {
+  const issues: LintIssue[] = [];
+  const group = (side: Side) => {
+    const m = new Map<string, MarkdownOutline['asides']>();
+    for (const a of side.outline.asides) m.set(a.stepId ?? '', [...(m.get(a.stepId ?? '') ?? []), a]);
+    return m;
+  };
+  const zhGroups = group(zh);
+  const enGroups = group(en);
+  for (const key of new Set([...zhGroups.keys(), ...enGroups.keys()])) {
+    if (key && !(zh.outline.steps.some((s) => s.id === key) && en.outline.steps.some((s) => s.id === key)))
+      continue;
+    const a = (zhGroups.get(key) ?? []).map((x) => x.name);
+    const b = enGroups.get(key) ?? [];
+    const names = b.map((x) => x.name);
+    if (a.join(',') === names.join(',')) continue;
+    const at = names.findIndex((n, i) => n !== a[i]);
+    issues.push({
+      file: en.file,
+      line: b[at >= 0 ? at : b.length - 1]?.line ?? firstLine(en.outline.steps, key) ?? 1,
+      rule: 'directive-parity',
+      message: `${key ? `step "${key}"` : 'the text outside steps'} has [${names.join(', ')}] in ${name(en)} but [${a.join(', ')}] in ${name(zh)}`,
     });
   }
   return issues;

@@ -19,6 +19,8 @@ export interface Quiz {
   type: 'choice' | 'text';
   answer?: string;
   options: QuizOption[];
+  /** Step the quiz sits in, if any. */
+  stepId?: string;
   line: number;
 }
 
@@ -37,6 +39,8 @@ export interface MarkdownOutline {
   steps: { id: string; line: number }[];
   quizzes: Quiz[];
   codeBlocks: CodeBlock[];
+  /** hint, note, warning and details blocks, for translation parity. */
+  asides: { name: string; stepId?: string; line: number }[];
 }
 
 export interface LessonMarkdown {

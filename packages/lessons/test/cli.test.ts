@@ -26,7 +26,8 @@ describe('runLessonsLint', () => {
 });
 
 describe('lessons-lint command', () => {
-  it('runs as a program with the exit status of the lint', async () => {
+  // spawning tsx can be slow on a busy machine; this is a limit, not a measurement
+  it('runs as a program with the exit status of the lint', { timeout: 60_000 }, async () => {
     const tsx = path.resolve(pkg, '../../node_modules/.bin/tsx');
     const env = { ...process.env, INIT_CWD: pkg };
     const bad = await promisify(execFile)(tsx, ['src/cli.ts', 'test/fixtures/xss'], { cwd: pkg, env }).catch(
@@ -38,7 +39,7 @@ describe('lessons-lint command', () => {
     expect(good.stdout.trim()).toBe('no errors in test/fixtures/course');
   });
 
-  it('lints the repository lessons folder when given no directory', async () => {
+  it('lints the repository lessons folder when given no directory', { timeout: 60_000 }, async () => {
     const tsx = path.resolve(pkg, '../../node_modules/.bin/tsx');
     const repo = path.resolve(pkg, '../..');
     const run = await promisify(execFile)(tsx, [path.join(pkg, 'src/cli.ts')], {

@@ -373,6 +373,46 @@ const cases: Case[] = [
     message: /file: "" here, "\/tmp\/x"/,
   },
   {
+    rule: 'code-language',
+    spec: { en: enWith('```bash copy', '```python copy'), zh: zhWith('```bash copy', '```python copy') },
+    file: EN,
+    line: lineOf(BASE_EN, '```bash copy'),
+    message: /"python"/,
+  },
+  {
+    rule: 'directive-parity',
+    spec: { en: enWith('## Two', '## Two\n\n:::hint\nTry touch.\n:::') },
+    file: EN,
+    line: lineOf(BASE_EN, '## Two') + 2,
+    message: /step "second" has \[hint\] in en\.md but \[\] in zh-CN\.md/,
+  },
+  {
+    rule: 'directive-parity',
+    spec: {
+      en: enWith('## Two', '## Two\n\n:::note\nA.\n:::'),
+      zh: zhWith('## 二', '## 二\n\n:::warning\n甲。\n:::'),
+    },
+    file: EN,
+    line: lineOf(BASE_EN, '## Two') + 2,
+    message: /\[note\] in en\.md but \[warning\]/,
+  },
+  {
+    rule: 'quiz-step-mismatch',
+    spec: {
+      yaml: yamlWith(
+        '        hint: { zh-CN: 提示二, en: Hint two }\n',
+        '        hint: { zh-CN: 提示二, en: Hint two }\n      - kind: quiz\n        question: q1\n',
+      ).replace(
+        '  - id: third\n    checks:\n      - kind: quiz\n        question: q1\n',
+        '  - id: third\n    checks:\n      - kind: file\n        path: /tmp/y\n        expect: { exists: true }\n        hint: { zh-CN: 提示三, en: Hint three }\n',
+      ),
+      files: { 'solutions/third.sh': 'touch /tmp/y\n' },
+    },
+    file: ZH,
+    line: lineOf(BASE_ZH, ':::quiz{#q1'),
+    message: /sits in step "third" but is checked by step "second"/,
+  },
+  {
     rule: 'code-meta',
     spec: { zh: zhWith('```bash run', '```bash runn') },
     file: ZH,

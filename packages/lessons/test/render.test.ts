@@ -147,3 +147,12 @@ describe('XSS payloads', () => {
     expect(new Set(zhLines)).toEqual(new Set(lines));
   });
 });
+
+describe('code languages', () => {
+  it('lint accepts exactly what the highlighter loads', async () => {
+    const { CODE_LANGUAGES } = await import('../src/markdown.js');
+    const { loadedLanguages } = await import('../src/highlight.js');
+    const loaded = new Set([...(await loadedLanguages()), 'text', 'txt', 'plaintext']);
+    expect([...CODE_LANGUAGES].filter((l) => !loaded.has(l))).toEqual([]);
+  });
+});
