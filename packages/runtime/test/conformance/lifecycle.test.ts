@@ -1,5 +1,5 @@
 // create/start/state/kill/delete, exec, pause/resume, console socket, hooks, update: dyrt against runc and crun.
-import { execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import {
 let sessions: Record<RuntimeName, RuntimeSession>;
 let scratch: string;
 const netnsToRemove: string[] = [];
+const receivers: ChildProcess[] = [];
 
 beforeAll(() => {
   prepareHost();
@@ -34,6 +35,7 @@ beforeAll(() => {
 afterEach(async () => {
   for (const rt of RUNTIMES) await sessions[rt].cleanup();
   for (const ns of netnsToRemove.splice(0)) execFileSync('ip', ['netns', 'del', ns]);
+  for (const r of receivers.splice(0)) if (r.exitCode === null) r.kill('SIGKILL');
 });
 
 afterAll(() => {
@@ -125,6 +127,72 @@ describe('the container life cycle under dyrt matches runc and crun', () => {
     expect(seen.dyrt).toBe('dyrtconf\nsleep 60 \n');
   });
 
+  it('gives an exec its own PTY through the console socket', async () => {
+    const seen: Record<string, string> = {};
+    for (const rt of RUNTIMES) {
+      const s = sessions[rt];
+      const id = await startSleeper(s);
+      const sock = join(scratch, `${id}-exec.sock`);
+      const outPath = join(scratch, `${id}-exec.out`);
+      const receiver = spawn(recvttyPath, [sock], { stdio: ['ignore', openSync(outPath, 'w'), 'inherit'] });
+      receivers.push(receiver);
+      const received = new Promise<number | null>((r) => receiver.on('exit', r));
+      for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 5));
+      // runc only hands out an exec PTY for a detached exec.
+      const r = await s.cmd([
+        'exec',
+        '--detach',
+        '--tty',
+        '--console-socket',
+        sock,
+        id,
+        'sh',
+        '-c',
+        '[ -t 0 ] && [ -t 1 ] && echo exec-has-a-tty',
+      ]);
+      expect(r.code, `${rt}: ${r.stderr}`).toBe(0);
+      expect(await received, rt).toBe(0);
+      seen[rt] = readFileSync(outPath, 'utf8');
+    }
+    expect(seen.dyrt).toBe(seen.runc);
+    expect(seen.dyrt).toBe(seen.crun);
+    expect(seen.dyrt).toBe('exec-has-a-tty\r\n');
+  });
+
+  it("execs as root of the container's user namespace", async () => {
+    const seen: Record<string, string> = {};
+    for (const rt of RUNTIMES) {
+      const s = sessions[rt];
+      const id = s.newId();
+      const b = s.bundle(
+        id,
+        (c) => {
+          c.linux.namespaces.push({ type: 'user' });
+          c.linux = {
+            ...c.linux,
+            uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+            gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+          };
+          c.process.args = ['sleep', '60'];
+        },
+        { chownTo: 100000 },
+      );
+      expect((await s.cmd(['run', '--detach', '--bundle', b.dir, id])).code, rt).toBe(0);
+      const r = await s.cmd([
+        'exec',
+        id,
+        'sh',
+        '-c',
+        'id -u; cat /proc/self/uid_map; touch /dev/shm/x && stat -c %u /dev/shm/x',
+      ]);
+      expect(r.code, `${rt}: ${r.stderr}`).toBe(0);
+      seen[rt] = r.stdout.replace(/ +/g, ' ');
+    }
+    expect(seen.dyrt).toBe(seen.runc);
+    expect(seen.dyrt).toBe(seen.crun);
+    expect(seen.dyrt).toBe('0\n 0 100000 65536\n0\n');
+  });
+
   it('pauses and resumes through the freezer', async () => {
     for (const rt of RUNTIMES) {
       const s = sessions[rt];
@@ -198,6 +266,7 @@ describe('the container life cycle under dyrt matches runc and crun', () => {
       const sock = join(scratch, `${id}.sock`);
       const outPath = join(scratch, `${id}.out`);
       const receiver = spawn(recvttyPath, [sock], { stdio: ['ignore', openSync(outPath, 'w'), 'inherit'] });
+      receivers.push(receiver);
       const received = new Promise<number | null>((r) => receiver.on('exit', r));
       for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 5));
       const c = await s.cmd(['create', '--bundle', b.dir, '--console-socket', sock, id]);
