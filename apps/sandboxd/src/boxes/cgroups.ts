@@ -1,0 +1,59 @@
+import { chownSync, existsSync, readdirSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { readMountinfo, readProcessCgroups } from '@dockyard/grader';
+
+/**
+ * The box's cgroup directories on the host, one per mounted hierarchy (v1 controllers, named hierarchies and the
+ * unified one), found from the box init's own membership.
+ */
+export function boxCgroupDirs(pid: number): string[] {
+  const membership = readProcessCgroups(pid);
+  const dirs: string[] = [];
+  for (const mount of readMountinfo(process.pid)) {
+    if (mount.fstype === 'cgroup2') {
+      const path = membership.get('');
+      if (path !== undefined) dirs.push(join(mount.target, path));
+    } else if (mount.fstype === 'cgroup') {
+      const key = [...membership.keys()].find((k) =>
+        k.split(',').some((c) => mount.superOptions.includes(c)),
+      );
+      const path = key === undefined ? undefined : membership.get(key);
+      if (path !== undefined) dirs.push(join(mount.target, path));
+    }
+  }
+  return [...new Set(dirs)].filter((dir) => existsSync(dir));
+}
+
+// Files the box's root must own to manage its subtree (v1 and v2 names; absent ones are skipped).
+const DELEGATED_FILES = [
+  'cgroup.procs',
+  'tasks',
+  'cgroup.subtree_control',
+  'cgroup.threads',
+  'cgroup.clone_children',
+];
+
+/**
+ * Delegates the box's subtree to its root: the directory and its process files become owned by the box's uid,
+ * so it can create child cgroups and set their limits. The box's own limit files stay root-owned, so nothing
+ * inside can raise them; children are bounded by the parent in every hierarchy.
+ */
+export function delegateCgroups(dirs: string[], uid: number) {
+  for (const dir of dirs) {
+    chownSync(dir, uid, uid);
+    for (const file of DELEGATED_FILES) {
+      if (existsSync(join(dir, file))) chownSync(join(dir, file), uid, uid);
+    }
+  }
+}
+
+/** Removes the child cgroups a box created, deepest first (the runtime removes the box's own). */
+export function removeChildCgroups(dir: string) {
+  if (!existsSync(dir)) return;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const child = join(dir, entry.name);
+    removeChildCgroups(child);
+    rmdirSync(child);
+  }
+}
