@@ -1,0 +1,3 @@
+#!/bin/bash
+set -euo pipefail
+ip netns list | grep -qw red || ip netns add red
