@@ -18,12 +18,14 @@ export function parseYamlSource(text: string, file: string): YamlSource {
   const issues: LintIssue[] = [];
   for (const err of [...doc.errors, ...doc.warnings]) {
     const pos = lineCounter.linePos(err.pos[0]);
+    let message = firstLine(err.message).replace(/ at line \d+, column \d+:?$/, '');
+    if (err.code === 'BLOCK_AS_IMPLICIT_KEY') message += ': a value containing ": " must be quoted';
     issues.push({
       file,
       line: pos.line,
       column: pos.col,
       rule: 'yaml-syntax',
-      message: firstLine(err.message),
+      message,
     });
   }
   const at = (offset: number) => {

@@ -47,6 +47,13 @@ const cases: Case[] = [
     line: 7,
   },
   {
+    rule: 'yaml-syntax',
+    spec: { yaml: yamlWith('          en: Hint one', '          en: Hint one: try unshare') },
+    file: Y,
+    line: lineOf(BASE_YAML, 'en: Hint one'),
+    message: /^Nested mappings are not allowed in compact mappings: a value containing ": " must be quoted$/,
+  },
+  {
     rule: 'unknown-key',
     spec: { yaml: yamlWith('minutes: 10', 'minutes: 10\nauthor: someone') },
     file: Y,

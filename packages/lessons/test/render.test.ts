@@ -156,3 +156,37 @@ describe('code languages', () => {
     expect([...CODE_LANGUAGES].filter((l) => !loaded.has(l))).toEqual([]);
   });
 });
+
+describe('ordinary Markdown', () => {
+  it('renders GFM and harmless HTML without lint findings', async () => {
+    const { prepareMarkdown, sanitizeDiff, toHastStages } = await import('../src/markdown.js');
+    const { renderMarkdown } = await import('../src/index.js');
+    const { toHtml } = await import('hast-util-to-html');
+    const source = [
+      '| a | b |',
+      '| - | - |',
+      '| 1 | 2 |',
+      '',
+      '- [x] done',
+      '- [ ] todo',
+      '',
+      'Press <kbd>Ctrl</kbd>+<kbd>D</kbd>, ~~old~~, see https://example.invalid and a note[^n].',
+      '',
+      '[^n]: The note.',
+      '',
+    ].join('\n');
+    const prepared = prepareMarkdown(source, 'x/en.md', 'en');
+    expect(prepared.issues).toEqual([]);
+    expect(sanitizeDiff(toHastStages(prepared.mdast), 'x/en.md')).toEqual([]);
+    const html = toHtml(await renderMarkdown(source, 'en'));
+    expect(html).toContain('<table>');
+    expect(html).toContain('<input type="checkbox" checked disabled>');
+    expect(html).toContain('<kbd>Ctrl</kbd>');
+    expect(html).toContain('<del>old</del>');
+    expect(html).toContain('<a href="https://example.invalid">');
+    // footnote links still point at their targets after sanitize's id prefixing
+    const href = /href="#(user-content-fn-n)"/.exec(html)?.[1];
+    expect(href).toBeDefined();
+    expect(html).toContain(`id="${href}"`);
+  });
+});
