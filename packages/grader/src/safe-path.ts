@@ -1,13 +1,16 @@
 import {
   closeSync,
   constants,
+  fchownSync,
   fstatSync,
+  ftruncateSync,
   lstatSync,
   openSync,
   readdirSync,
   readlinkSync,
   readSync,
   type Stats,
+  writeSync,
 } from 'node:fs';
 
 /**
@@ -200,4 +203,48 @@ export function openInRoot(root: string, path: string): number {
       throw error;
     }
   });
+}
+
+/**
+ * Creates or replaces a regular file inside root (the parent must exist). A symlink, fifo or device in the
+ * final place is refused rather than followed or opened. A new file gets the given owner (the box's root).
+ */
+export function writeFileInRoot(
+  root: string,
+  path: string,
+  data: Uint8Array,
+  opts: { maxBytes?: number; owner?: { uid: number; gid: number }; mode?: number } = {},
+): void {
+  const maxBytes = opts.maxBytes ?? 1024 * 1024;
+  if (data.byteLength > maxBytes)
+    throw new InRootError('EFBIG', path, `${path}: larger than ${maxBytes} bytes`);
+  withResolved(root, path, false, (r) => {
+    if (r.name === '') throw new InRootError('EISDIR', path, `${path}: is a directory`);
+    const existing = statInRootFd(r);
+    if (existing && !existing.isFile()) throw new InRootError('ENOTREG', path, `${path}: not a regular file`);
+    const fd = openSync(
+      target(r),
+      constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+      opts.mode ?? 0o644,
+    );
+    try {
+      if (!fstatSync(fd).isFile()) throw new InRootError('ENOTREG', path, `${path}: not a regular file`);
+      ftruncateSync(fd, 0);
+      let offset = 0;
+      while (offset < data.byteLength)
+        offset += writeSync(fd, data, offset, data.byteLength - offset, offset);
+      if (!existing && opts.owner) fchownSync(fd, opts.owner.uid, opts.owner.gid);
+    } finally {
+      closeSync(fd);
+    }
+  });
+}
+
+function statInRootFd(r: Resolved): Stats | null {
+  try {
+    return lstatSync(target(r));
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT') return null;
+    throw error;
+  }
 }

@@ -3,7 +3,14 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InRootError, listDirInRoot, readFileInRoot, readlinkInRoot, statInRoot } from '../src/safe-path.js';
+import {
+  InRootError,
+  listDirInRoot,
+  readFileInRoot,
+  readlinkInRoot,
+  statInRoot,
+  writeFileInRoot,
+} from '../src/safe-path.js';
 
 let base: string;
 let root: string;
@@ -63,5 +70,32 @@ describe('in-root path resolution', () => {
   it('returns null for a missing path and rejects NUL bytes', () => {
     expect(statInRoot(root, '/nope/deeper')).toBeNull();
     expect(() => statInRoot(root, '/etc/\0x')).toThrow(/NUL/);
+  });
+});
+
+describe('in-root writes', () => {
+  it('creates a file inside the root with the given owner, and replaces its content later', () => {
+    writeFileInRoot(root, '/home/student/notes.txt', Buffer.from('one'), { owner: { uid: 4242, gid: 4243 } });
+    expect(readFileInRoot(root, '/home/student/notes.txt').toString()).toBe('one');
+    expect(statInRoot(root, '/home/student/notes.txt')?.uid).toBe(4242);
+    writeFileInRoot(root, '/home/student/notes.txt', Buffer.from('two!'));
+    expect(readFileInRoot(root, '/home/student/notes.txt').toString()).toBe('two!');
+  });
+
+  it('never writes through a symlink, even one pointing inside', () => {
+    expect(() => writeFileInRoot(root, '/home/student/abs-link', Buffer.from('x'))).toThrow(InRootError);
+    expect(readFileInRoot(root, '/etc/hostname').toString()).toBe('inside\n');
+  });
+
+  it('writes through a symlinked directory only within the root', () => {
+    writeFileInRoot(root, '/home/student/rootlink/etc/motd', Buffer.from('hi'));
+    expect(readFileInRoot(root, '/etc/motd').toString()).toBe('hi');
+    writeFileInRoot(root, '/home/student/../../../../x', Buffer.from('y'));
+    expect(readFileInRoot(root, '/x').toString()).toBe('y');
+  });
+
+  it('refuses oversize content and fifos', () => {
+    expect(() => writeFileInRoot(root, '/big2', Buffer.alloc(10), { maxBytes: 5 })).toThrow(/larger than 5/);
+    expect(() => writeFileInRoot(root, '/fifo', Buffer.from('x'))).toThrow(/not a regular file/);
   });
 });
