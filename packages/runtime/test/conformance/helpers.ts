@@ -258,6 +258,32 @@ export function sh(script: string): (c: OciConfig) => void {
   };
 }
 
+const isCgroupV2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+
+/** A container's cgroup setting read from the host, the same question on cgroup v1 and v2. */
+export function cgroupSetting(
+  id: string,
+  what: 'memory-limit' | 'pids-max' | 'frozen' | 'procs' | 'exists',
+): string {
+  const read = (p: string) => readFileSync(p, 'utf8').trim();
+  const v1 = (ctrl: string, file: string) => `/sys/fs/cgroup/${ctrl}/${id}/${file}`;
+  const v2 = (file: string) => `/sys/fs/cgroup/${id}/${file}`;
+  switch (what) {
+    case 'memory-limit':
+      return read(isCgroupV2 ? v2('memory.max') : v1('memory', 'memory.limit_in_bytes'));
+    case 'pids-max':
+      return read(isCgroupV2 ? v2('pids.max') : v1('pids', 'pids.max'));
+    case 'frozen':
+      return isCgroupV2
+        ? String(read(v2('cgroup.events')).includes('frozen 1'))
+        : String(read(v1('freezer', 'freezer.state')) === 'FROZEN');
+    case 'procs':
+      return read(isCgroupV2 ? v2('cgroup.procs') : v1('pids', 'cgroup.procs'));
+    case 'exists':
+      return String(existsSync(isCgroupV2 ? v2('') : v1('memory', '')));
+  }
+}
+
 /** cgroup directories left behind by these tests, in any hierarchy. */
 export function leakedCgroups(): string[] {
   const leaks: string[] = [];

@@ -236,7 +236,7 @@ describe('dyrt and the host', () => {
       c.process.args = [
         'sh',
         '-c',
-        'grep -c " /sys/fs/cgroup/.* ro," /proc/mounts; touch /sys/fs/cgroup/x 2>/dev/null || echo ro',
+        'grep -c " /sys/fs/cgroup.* ro," /proc/mounts; touch /sys/fs/cgroup/x 2>/dev/null || echo ro',
       ];
     });
     const r = await s.run(id, b);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  cgroupSetting,
   leakedCgroups,
   leakedMounts,
   prepareHost,
@@ -55,10 +56,6 @@ async function startSleeper(s: RuntimeSession, script = 'sleep 60'): Promise<str
   return id;
 }
 
-function cgroupFile(controller: string, id: string, file: string): string {
-  return readFileSync(`/sys/fs/cgroup/${controller}/${id}/${file}`, 'utf8').trim();
-}
-
 describe('the container life cycle under dyrt matches runc and crun', () => {
   it('goes created → running → stopped → deleted, and refuses to delete a running container', async () => {
     for (const rt of RUNTIMES) {
@@ -77,7 +74,7 @@ describe('the container life cycle under dyrt matches runc and crun', () => {
       await s.waitStatus(id, 'stopped');
       expect((await s.cmd(['delete', id])).code, rt).toBe(0);
       expect((await s.cmd(['state', id])).code, rt).not.toBe(0);
-      expect(existsSync(`/sys/fs/cgroup/memory/${id}`), rt).toBe(false);
+      expect(cgroupSetting(id, 'exists'), rt).toBe('false');
     }
   });
 
@@ -199,10 +196,10 @@ describe('the container life cycle under dyrt matches runc and crun', () => {
       const id = await startSleeper(s);
       expect((await s.cmd(['pause', id])).code, rt).toBe(0);
       expect((await s.state(id)).status, rt).toBe('paused');
-      expect(cgroupFile('freezer', id, 'freezer.state'), rt).toBe('FROZEN');
+      expect(cgroupSetting(id, 'frozen'), rt).toBe('true');
       expect((await s.cmd(['resume', id])).code, rt).toBe(0);
       expect((await s.state(id)).status, rt).toBe('running');
-      expect(cgroupFile('freezer', id, 'freezer.state'), rt).toBe('THAWED');
+      expect(cgroupSetting(id, 'frozen'), rt).toBe('false');
     }
   });
 
@@ -215,7 +212,7 @@ describe('the container life cycle under dyrt matches runc and crun', () => {
         c.process.args = ['sh', '-c', 'sleep 60 & sleep 60 & sleep 60'];
       });
       expect((await s.cmd(['run', '--detach', '--bundle', b.dir, id])).code, rt).toBe(0);
-      const pids = () => readFileSync(`/sys/fs/cgroup/pids/${id}/cgroup.procs`, 'utf8').trim().split('\n');
+      const pids = () => cgroupSetting(id, 'procs').split('\n');
       for (let i = 0; i < 200 && pids().length < 3; i++) await new Promise((r) => setTimeout(r, 10));
       expect(pids().length, rt).toBe(3);
       expect((await s.cmd(['kill', '--all', id, 'KILL'])).code, rt).toBe(0);
@@ -229,8 +226,8 @@ describe('the container life cycle under dyrt matches runc and crun', () => {
       const id = await startSleeper(s);
       const r = await s.cmd(['update', '--memory', String(96 * 1024 * 1024), '--pids-limit', '40', id]);
       expect(r.code, `${rt}: ${r.stderr}`).toBe(0);
-      expect(cgroupFile('memory', id, 'memory.limit_in_bytes'), rt).toBe(String(96 * 1024 * 1024));
-      expect(cgroupFile('pids', id, 'pids.max'), rt).toBe('40');
+      expect(cgroupSetting(id, 'memory-limit'), rt).toBe(String(96 * 1024 * 1024));
+      expect(cgroupSetting(id, 'pids-max'), rt).toBe('40');
     }
   });
 
@@ -358,6 +355,24 @@ describe('dyrt hardening', () => {
       expect(r.code, r.stdout).toBe(1);
       expect(r.stdout).toBe('');
     }
+  });
+
+  it('leaves nothing behind when create fails inside the container setup', async () => {
+    const s = sessions.dyrt;
+    const id = s.newId();
+    const b = s.bundle(id, (c) => {
+      c.mounts.push({
+        destination: '/data',
+        type: 'bind',
+        source: '/nonexistent-dyrtconf',
+        options: ['rbind'],
+      });
+    });
+    const r = await s.cmd(['create', '--bundle', b.dir, id]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^dyrt: .*nonexistent-dyrtconf.*No such file or directory\n$/);
+    expect(existsSync(join(s.root, id))).toBe(false);
+    expect(cgroupSetting(id, 'exists')).toBe('false');
   });
 
   it('rejects a second container with the same id and leaves the first alone', async () => {
