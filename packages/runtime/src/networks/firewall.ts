@@ -141,6 +141,17 @@ export class Firewall {
     }
   }
 
+  /** Whether the network's rules and our hooks are in place (checks the last rule added and the last hook). */
+  async hasNetwork(net: FirewallNetwork): Promise<boolean> {
+    const last = this.networkRules(net).at(-1);
+    const hook = this.hooks().at(-1);
+    if (!last || !hook) return false;
+    return (
+      (await ruleExists(last.table, last.chain, last.spec)) &&
+      (await ruleExists(hook.table, hook.chain, hook.spec))
+    );
+  }
+
   async removeNetwork(networkId: string): Promise<void> {
     await this.deleteByComment(networkComment(networkId));
   }

@@ -71,36 +71,32 @@ export interface VethPlan {
  * peer moved into the container's netns, renamed, addressed, up.
  */
 export async function createVeth(plan: VethPlan): Promise<void> {
-  const tmpPeer = `dyp${plan.hostVeth.slice(4)}`;
-  await run('ip', ['link', 'add', 'name', plan.hostVeth, 'type', 'veth', 'peer', 'name', tmpPeer]);
-  await run('ip', ['link', 'set', 'dev', tmpPeer, 'netns', plan.netnsPath]);
-  await runInNetns(plan.netnsPath, 'ip', [
+  // The peer is born in the container's netns with its final name and MAC: nothing to rename or move later.
+  await run('ip', [
     'link',
-    'set',
-    'dev',
-    tmpPeer,
+    'add',
+    'name',
+    plan.hostVeth,
+    'master',
+    plan.bridge,
+    'type',
+    'veth',
+    'peer',
     'name',
     plan.ifname,
     'address',
     plan.mac,
+    'netns',
+    plan.netnsPath,
   ]);
-  await runInNetns(plan.netnsPath, 'ip', ['addr', 'add', plan.cidr, 'dev', plan.ifname]);
-  await runInNetns(plan.netnsPath, 'ip', ['link', 'set', 'dev', plan.ifname, 'up']);
-  await runInNetns(plan.netnsPath, 'ip', ['link', 'set', 'dev', 'lo', 'up']);
-  if (plan.defaultGateway) {
-    await runInNetns(plan.netnsPath, 'ip', [
-      'route',
-      'replace',
-      'default',
-      'via',
-      plan.defaultGateway,
-      'dev',
-      plan.ifname,
-    ]);
-  }
-  await run('ip', ['link', 'set', 'dev', plan.hostVeth, 'master', plan.bridge]);
-  await run('ip', ['link', 'set', 'dev', plan.hostVeth, 'type', 'bridge_slave', 'hairpin', 'on']);
-  await run('ip', ['link', 'set', 'dev', plan.hostVeth, 'up']);
+  await run('ip', ['link', 'set', 'dev', plan.hostVeth, 'up', 'type', 'bridge_slave', 'hairpin', 'on']);
+  const inside = [
+    `addr add ${plan.cidr} dev ${plan.ifname}`,
+    `link set dev ${plan.ifname} up`,
+    'link set dev lo up',
+  ];
+  if (plan.defaultGateway) inside.push(`route replace default via ${plan.defaultGateway} dev ${plan.ifname}`);
+  await runInNetns(plan.netnsPath, 'ip', ['-batch', '-'], `${inside.join('\n')}\n`);
 }
 
 /** The lowest `ethN` not yet present in the namespace. */
@@ -110,11 +106,6 @@ export async function nextInterfaceName(netnsPath: string): Promise<string> {
   let n = 0;
   while (names.has(`eth${n}`)) n++;
   return `eth${n}`;
-}
-
-export async function hasDefaultRoute(netnsPath: string): Promise<boolean> {
-  const out = await runInNetns(netnsPath, 'ip', ['-j', '-4', 'route', 'show', 'default']);
-  return ipRouteList.parse(JSON.parse(out || '[]')).length > 0;
 }
 
 /** Brings `lo` up in a namespace: all a `--network none` container gets. */

@@ -11,7 +11,6 @@ import {
   createVeth,
   deleteLink,
   ensureBridge,
-  hasDefaultRoute,
   hostRoutes,
   linkExists,
   nextInterfaceName,
@@ -127,9 +126,19 @@ export class NetworkManager {
         });
         rec.Options['com.docker.network.bridge.default_bridge'] = 'true';
         await this.store.writeNetwork(rec);
+      } else if (await this.hostLooksReady(rec)) {
+        return; // the common case on every container start; reconcile() does the full repair
       }
       await this.ensureHost(rec);
     });
+  }
+
+  private async hostLooksReady(rec: NetworkRecord): Promise<boolean> {
+    return (await linkExists(bridgeOf(rec))) && (await this.firewall.hasNetwork(this.firewallNetwork(rec)));
+  }
+
+  private firewallNetwork(rec: NetworkRecord) {
+    return { id: rec.Id, bridge: bridgeOf(rec), subnet: networkSubnet(rec), internal: rec.Internal };
   }
 
   async create(o: z.input<typeof createSchema>): Promise<NetworkRecord> {
@@ -326,7 +335,7 @@ export class NetworkManager {
       }
 
       const bridge = bridgeOf(rec);
-      if (!(await linkExists(bridge))) await this.ensureHost(rec);
+      if (!(await this.hostLooksReady(rec))) await this.ensureHost(rec);
       const subnet = parseCidr(networkSubnet(rec));
       const ip = await allocateAddress(
         this.store,
@@ -347,7 +356,8 @@ export class NetworkManager {
         hostVeth: `veth${randomBytes(4).toString('hex')}`,
         bridge,
       };
-      const firstNetwork = !(await hasDefaultRoute(req.netnsPath));
+      // Like Docker: the first network the container joins provides its default route.
+      const firstNetwork = ep.attachments.length === 0;
       // Recorded before the veth exists, so a crash in between leaves something reconcile() can find.
       ep.attachments.push(att);
       await this.store.writeEndpoint(ep);
@@ -376,7 +386,14 @@ export class NetworkManager {
   async disconnect(containerId: string, network: string, netnsPath?: string): Promise<void> {
     await this.store.withLock(async () => {
       const ep = await this.store.readEndpoint(containerId);
-      const att = ep?.attachments.find((a) => a.network === network || a.networkId === network);
+      // The caller may name the network by name, id or id prefix, as the user typed it.
+      const resolvedId = await this.resolve(network).then(
+        (n) => n.Id,
+        () => undefined,
+      );
+      const att = ep?.attachments.find(
+        (a) => a.network === network || a.networkId === network || a.networkId === resolvedId,
+      );
       if (!ep || !att) {
         throw new NetworkError(
           'not_connected',

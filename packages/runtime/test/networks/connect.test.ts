@@ -53,7 +53,7 @@ describe('connecting containers', () => {
     ).rejects.toMatchObject({ code: 'already_connected' });
     await expect(env.manager.remove('second-net')).rejects.toMatchObject({ code: 'active_endpoints' });
 
-    await env.manager.disconnect(id, 'second-net');
+    await env.manager.disconnect(id, user.Id.slice(0, 12));
     expect((await addrIn(ns.name, 'eth1')).address).toBeUndefined();
     expect((await env.manager.inspect('second-net')).Containers).toEqual({});
     await env.manager.disconnect(id, 'bridge');
