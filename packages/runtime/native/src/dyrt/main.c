@@ -205,6 +205,9 @@ int main(int argc, char **argv)
   }
   if (i >= argc)
     usage();
+  /* create/run chdir into the bundle: keep the state root independent of the cwd. */
+  if (dyrt_g.root[0] != '/')
+    dyrt_g.root = dy_xasprintf("%s/%s", get_current_dir_name(), dyrt_g.root);
   const char *verb = argv[i];
   int vargc = argc - i;
   char **vargv = argv + i;
