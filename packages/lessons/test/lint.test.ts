@@ -84,6 +84,13 @@ const cases: Case[] = [
     message: /unknown check kind "proccess"/,
   },
   {
+    rule: 'unknown-check-kind',
+    spec: { yaml: yamlWith('      - kind: file\n        path: /tmp/x', '      - path: /tmp/x') },
+    file: Y,
+    line: lineOf(BASE_YAML, '- kind: file'),
+    message: /has no "kind"/,
+  },
+  {
     rule: 'invalid-value',
     spec: { yaml: yamlWith('minutes: 10', 'minutes: ten') },
     file: Y,

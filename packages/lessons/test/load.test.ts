@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,8 +10,9 @@ import {
   loadCourse,
   loadLesson,
   orderLessons,
+  readLesson,
 } from '../src/index.js';
-import { BASE_YAML, edit, TempRoot } from './helpers.js';
+import { BASE_EN, BASE_YAML, edit, TempRoot } from './helpers.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
@@ -81,6 +83,20 @@ describe('loadLesson', () => {
       expect(err).toBeInstanceOf(LessonError);
       expect((err as LessonError).issues.map((i) => i.rule)).toEqual(['invalid-value']);
       expect((err as LessonError).message).toContain('base-lesson/lesson.yaml:5:8: invalid-value');
+    });
+
+    it('loads a lesson with lint issues unless strict', async () => {
+      const dir = await root.lesson({ files: { 'solutions/first.sh': null } });
+      expect((await loadLesson(dir)).id).toBe('base-lesson');
+      const err = await loadLesson(dir, { strict: true }).catch((e: unknown) => e);
+      expect((err as LessonError).issues.map((i) => i.rule)).toEqual(['missing-solution']);
+    });
+
+    it('sees edits to a Markdown file it loaded before', async () => {
+      const dir = await root.lesson({});
+      expect((await readLesson(dir)).issues).toEqual([]);
+      await writeFile(path.join(dir, 'en.md'), `${BASE_EN}\n<script>x</script>\n`);
+      expect((await readLesson(dir)).issues.map((i) => i.rule)).toEqual(['unsafe-html']);
     });
   });
 });
