@@ -245,7 +245,7 @@ static void do_mount(struct rootfs_ctx *ctx, int rootfd, json_t *m, bool *dev_is
         dy_die_errno("reopen %s", dest);
       remount_bind(fd_path(fd, tp, sizeof tp), p.flags);
     }
-    if (r < 0 && errno == EPERM && ctx->in_userns && strcmp(type, "sysfs") == 0) {
+    if (r < 0 && errno == EPERM && strcmp(type, "sysfs") == 0) {
       /* sysfs needs a netns owned by the userns; fall back to binding the host's. */
       r = mount("/sys", tp, NULL, MS_BIND | MS_REC, NULL);
       if (r == 0 && (p.flags & MS_RDONLY)) {
@@ -278,7 +278,9 @@ static void make_device(int rootfd, const char *path, mode_t type, unsigned maj,
 {
   char host[4096];
   if (in_userns) {
-    /* mknod is not allowed in a userns: bind the host's node instead. */
+  bind_host_node:
+    /* mknod is not allowed in a userns (ours, or the one dyrt itself runs in,
+     * e.g. a nested engine in a lab box): bind the host's node instead. */
     snprintf(host, sizeof host, "/dev/%s", path + (strncmp(path, "/dev/", 5) == 0 ? 5 : 0));
     int fd = open_in_root(rootfd, path, true, true);
     if (fd < 0)
@@ -300,8 +302,13 @@ static void make_device(int rootfd, const char *path, mode_t type, unsigned maj,
     dy_die_errno("open parent of %s", path);
   /* The O_PATH parent fd is fine for mknodat. */
   unlinkat(dfd, base, 0);
-  if (mknodat(dfd, base, type | perm, makedev(maj, min)) < 0)
+  if (mknodat(dfd, base, type | perm, makedev(maj, min)) < 0) {
+    if (errno == EPERM && type == S_IFCHR) {
+      close(dfd);
+      goto bind_host_node;
+    }
     dy_die_errno("mknod %s", path);
+  }
   char tp[64];
   fd_path(dfd, tp, sizeof tp);
   char full[4200];
