@@ -235,20 +235,35 @@ function isShim(pid: number): boolean {
   }
 }
 
-export function vmRssKiB(pid: number): number {
+function statusKiB(pid: number, field: string): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
-  if (!match?.[1]) throw new Error(`no VmRSS for ${pid}`);
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status);
+  if (!match?.[1]) throw new Error(`no ${field} for ${pid}`);
   return Number(match[1]);
 }
 
+/** Resident memory now. */
+export function vmRssKiB(pid: number): number {
+  return statusKiB(pid, 'VmRSS');
+}
+
+/** Peak resident memory so far. */
+export function vmHwmKiB(pid: number): number {
+  return statusKiB(pid, 'VmHWM');
+}
+
 /** Polls until check() is truthy; fails with `what` after the deadline (a hang guard, not a timing assertion). */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 15_000): Promise<T> {
+export async function waitFor(
+  what: string | (() => string),
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 15_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (await check()) return;
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -274,12 +289,14 @@ export class Collector {
       if (this.keep) this.stdoutChunks.push(b);
     });
     attachment.onStderr((b) => this.stderrChunks.push(b));
-    this.replayEnd = new Promise((resolve) =>
+    this.replayEnd = new Promise((resolve, reject) => {
       attachment.onReplayEnd(() => {
         this.stdoutBeforeReplayEnd = this.stdoutBytes;
         resolve();
-      }),
-    );
+      });
+      attachment.onClose((err) => reject(err ?? new Error('attachment closed before REPLAY_END')));
+    });
+    this.replayEnd.catch(() => undefined);
     this.exited = new Promise((resolve, reject) => {
       attachment.onExit((exit) => {
         this.exit = exit;
@@ -310,10 +327,15 @@ export class Collector {
     return Buffer.concat(this.stdoutChunks);
   }
 
-  waitStdout(pattern: string | RegExp, what = String(pattern)): Promise<string> {
-    return waitFor(`stdout to contain ${what} (got ${JSON.stringify(this.stdout.slice(-300))})`, () => {
+  async waitStdout(pattern: string | RegExp): Promise<string> {
+    const found = () => {
       const text = this.stdout;
-      return (typeof pattern === 'string' ? text.includes(pattern) : pattern.test(text)) ? text : undefined;
-    });
+      return typeof pattern === 'string' ? text.includes(pattern) : pattern.test(text);
+    };
+    await waitFor(
+      () => `stdout to contain ${pattern} (got ${JSON.stringify(this.stdout.slice(-300))})`,
+      found,
+    );
+    return this.stdout;
   }
 }

@@ -189,7 +189,7 @@ static int listen_attach(void)
   if (fd < 0)
     return -1;
   unlink(addr.sun_path);
-  mode_t old = umask(0077);
+  mode_t old = umask(0177);
   int rc = bind(fd, (struct sockaddr *) &addr, sizeof addr);
   umask(old);
   if (rc < 0 || listen(fd, 64) < 0) {
@@ -201,6 +201,10 @@ static int listen_attach(void)
 
 int main(int argc, char **argv)
 {
+  /* Whatever the caller leaked to us (its pipes, sockets) must not be held
+   * open for the container's lifetime. */
+  close_range(3, ~0U, 0);
+
   struct shim_options o;
   parse_args(argc, argv, &o);
 

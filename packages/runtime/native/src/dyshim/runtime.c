@@ -135,7 +135,7 @@ static int listen_unix(const char *path)
   if (fd < 0)
     return -1;
   unlink(path);
-  mode_t old = umask(0077);
+  mode_t old = umask(0177);
   int rc = bind(fd, (struct sockaddr *) &addr, sizeof addr);
   umask(old);
   if (rc < 0 || listen(fd, 16) < 0) {

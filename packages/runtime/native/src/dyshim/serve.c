@@ -27,8 +27,17 @@
 #define DRAIN_MS 1000
 #define LINGER_MS 2000
 #define READ_CHUNK (64 * 1024)
+/* Flow control: while some client is this far behind, container output is
+ * not read (the container blocks on its pipe or terminal, as it would on a
+ * real terminal), so a client that keeps reading is throttled to, not
+ * dropped. A client that stays behind without reading anything for
+ * STALL_MS is dropped and output resumes: no client can hold the container
+ * for longer than that, and memory stays bounded either way. */
+#define OUTPUT_PAUSE_BYTES (256 * 1024)
+#define STALL_MS 1000
+#define STALL_CHECK_MS 200
 
-enum source_kind { SRC_SIGNAL, SRC_LISTEN, SRC_OUTPUT, SRC_STDIN, SRC_TIMER, SRC_PIDFD, SRC_CLIENT };
+enum source_kind { SRC_SIGNAL, SRC_LISTEN, SRC_OUTPUT, SRC_STDIN, SRC_TIMER, SRC_STALL_TIMER, SRC_PIDFD, SRC_CLIENT };
 
 struct source {
   enum source_kind kind;
@@ -43,6 +52,7 @@ struct client {
   bool sends_stdin;
   bool closing; /* close once the outbound buffer is flushed */
   bool dead;
+  uint64_t last_progress_ms; /* last time it took bytes, or fell behind */
   struct bytebuf in;
   struct bytebuf out;
   struct client *next;
@@ -53,7 +63,8 @@ enum phase { PHASE_RUNNING, PHASE_DRAINING, PHASE_LINGER };
 static struct {
   const struct shim_options *o;
   int epfd;
-  struct source sig, listen, output[2], stdin_src, timer, pidfd;
+  struct source sig, listen, output[2], stdin_src, timer, stall_timer, pidfd;
+  bool output_paused;
   int master_fd;
   pid_t pid;
   enum phase phase;
@@ -70,6 +81,14 @@ static struct {
 static char read_buf[READ_CHUNK];
 
 static void finalize(void);
+static void maybe_resume_output(void);
+
+static uint64_t now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
 
 static void ep_set(struct source *s, uint32_t events)
 {
@@ -103,6 +122,13 @@ static void arm_timer(int ms)
 {
   struct itimerspec its = {.it_value = {.tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L}};
   timerfd_settime(S.timer.fd, 0, &its, NULL);
+}
+
+static void arm_stall_timer(bool on)
+{
+  struct timespec every = {.tv_sec = 0, .tv_nsec = on ? STALL_CHECK_MS * 1000000L : 0};
+  struct itimerspec its = {.it_value = every, .it_interval = every};
+  timerfd_settime(S.stall_timer.fd, 0, &its, NULL);
 }
 
 static void cleanup_and_exit(int code) SHIM_NORETURN;
@@ -140,6 +166,7 @@ static void client_drop(struct client *c)
     }
   }
   S.nclients--;
+  maybe_resume_output();
   /* Freed after the current batch of events, which may still name it. */
   c->next = S.graveyard;
   S.graveyard = c;
@@ -182,6 +209,8 @@ static void client_send(struct client *c, uint8_t type, const char *p, size_t n)
     client_drop(c);
     return;
   }
+  if (c->out.len == 0)
+    c->last_progress_ms = now_ms();
   int rc = 0;
   if (sent < FRAME_HEADER_SIZE) {
     rc |= bytebuf_append(&c->out, hdr + sent, FRAME_HEADER_SIZE - sent);
@@ -209,11 +238,15 @@ static void client_flush(struct client *c)
       return;
     }
     bytebuf_consume(&c->out, (size_t) w);
+    c->last_progress_ms = now_ms();
   }
-  if (c->out.len == 0 && c->closing)
+  if (c->out.len == 0 && c->closing) {
     client_drop(c);
-  else
-    client_update(c);
+    return;
+  }
+  client_update(c);
+  if (c->out.len <= OUTPUT_PAUSE_BYTES)
+    maybe_resume_output();
 }
 
 static int replay_to_client(uint8_t type, const char *p, size_t n, void *ctx)
@@ -402,6 +435,56 @@ static void accept_clients(void)
 
 /* ---- container output ---- */
 
+static bool some_client_behind(void)
+{
+  for (struct client *c = S.clients; c; c = c->next) {
+    if (c->out.len > OUTPUT_PAUSE_BYTES)
+      return true;
+  }
+  return false;
+}
+
+static void set_output_paused(bool paused)
+{
+  if (S.output_paused == paused)
+    return;
+  S.output_paused = paused;
+  for (int i = 0; i < 2; i++) {
+    struct source *s = &S.output[i];
+    if (s->fd < 0)
+      continue;
+    /* Out of the epoll set entirely: a hung-up pipe would report EPOLLHUP
+     * even with no events requested. */
+    if (paused) {
+      epoll_ctl(S.epfd, EPOLL_CTL_DEL, s->fd, NULL);
+    } else {
+      struct epoll_event ev = {.events = EPOLLIN, .data.ptr = s};
+      epoll_ctl(S.epfd, EPOLL_CTL_ADD, s->fd, &ev);
+    }
+  }
+  arm_stall_timer(paused);
+}
+
+static void maybe_resume_output(void)
+{
+  if (S.output_paused && !some_client_behind())
+    set_output_paused(false);
+}
+
+static void drop_stalled_clients(void)
+{
+  uint64_t ticks;
+  if (read(S.stall_timer.fd, &ticks, sizeof ticks) < 0)
+    return;
+  uint64_t now = now_ms();
+  for (struct client *c = S.clients, *next; c; c = next) {
+    next = c->next;
+    if (c->out.len > OUTPUT_PAUSE_BYTES && now - c->last_progress_ms >= STALL_MS)
+      client_drop(c);
+  }
+  maybe_resume_output();
+}
+
 static bool outputs_closed(void)
 {
   return S.output[0].fd < 0 && S.output[1].fd < 0;
@@ -409,6 +492,10 @@ static bool outputs_closed(void)
 
 static void close_output(int i)
 {
+  if (S.output_paused && S.output[i].fd >= 0) {
+    close(S.output[i].fd);
+    S.output[i].fd = -1;
+  }
   ep_close(&S.output[i]);
   if (S.master_fd >= 0 && i == 0) {
     /* The PTY master is gone with it: no more resizes or stdin. */
@@ -429,6 +516,8 @@ static void broadcast_output(int i, const char *p, size_t n)
     if (c->attached)
       client_send(c, type, p, n);
   }
+  if (!S.output_paused && some_client_behind())
+    set_output_paused(true);
 }
 
 /* Returns false when nothing more can be read right now. */
@@ -607,6 +696,7 @@ void shim_serve(const struct shim_options *o, struct runtime_result *r, int list
   ep_add(&S.sig, SRC_SIGNAL, signal_fd, EPOLLIN);
   ep_add(&S.listen, SRC_LISTEN, listen_fd, EPOLLIN);
   ep_add(&S.timer, SRC_TIMER, timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK), EPOLLIN);
+  ep_add(&S.stall_timer, SRC_STALL_TIMER, timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK), EPOLLIN);
   for (int i = 0; i < 2; i++) {
     S.output[i].index = i;
     if (r->out_fds[i] >= 0)
@@ -643,12 +733,15 @@ void shim_serve(const struct shim_options *o, struct runtime_result *r, int list
       case SRC_TIMER:
         on_timer();
         break;
+      case SRC_STALL_TIMER:
+        drop_stalled_clients();
+        break;
       case SRC_PIDFD:
         if (s->fd >= 0)
           on_pidfd();
         break;
       case SRC_OUTPUT:
-        if (s->fd >= 0)
+        if (s->fd >= 0 && !S.output_paused)
           read_output(s->index);
         break;
       case SRC_STDIN:
