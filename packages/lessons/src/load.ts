@@ -1,6 +1,6 @@
 // Loading one lesson folder (with every per-lesson lint rule) and a whole course folder (with cross-lesson rules).
 import { createHash } from 'node:crypto';
-import { access, readdir, readFile, stat } from 'node:fs/promises';
+import { access, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { prepareMarkdown, sanitizeDiff, toHastStages } from './markdown.js';
 import { checkParity } from './parity.js';
@@ -47,6 +47,18 @@ function checkMarkdown(source: string, file: string, locale: Locale): CheckedMar
     markdownCache.delete(markdownCache.keys().next().value as string);
   markdownCache.set(key, structuredClone(checked));
   return checked;
+}
+
+/** 'ok' for a regular file whose real path is inside the lesson folder. */
+async function lessonFileState(root: string, relPath: string): Promise<'ok' | 'missing' | 'escapes'> {
+  let real: string;
+  try {
+    real = await realpath(path.join(root, relPath));
+  } catch {
+    return 'missing';
+  }
+  if (!real.startsWith(root + path.sep)) return 'escapes';
+  return (await stat(real)).isFile() ? 'ok' : 'missing';
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -130,32 +142,52 @@ export async function readLesson(dir: string): Promise<LessonResult> {
     else seen.set(step.id, pos.line);
   });
 
-  // Files referenced from lesson.yaml, and a reference solution per non-quiz step.
-  if (meta.lab.setup && !(await exists(path.join(abs, meta.lab.setup))))
-    issues.push({
-      file: yamlFile,
-      ...src.position(['lab', 'setup']),
-      rule: 'missing-file',
-      message: `setup script "${meta.lab.setup}" does not exist in the lesson folder`,
-    });
+  // Files referenced from lesson.yaml, and a reference solution per non-quiz step. They run as root (in the box
+  // or on the host), so they must be regular files that really live inside the lesson folder.
+  const root = await realpath(abs);
+  const fileIssue = async (relPath: string, what: string, at: { line: number; column?: number }) => {
+    const state = await lessonFileState(root, relPath);
+    if (state === 'ok') return;
+    issues.push(
+      state === 'escapes'
+        ? {
+            file: yamlFile,
+            ...at,
+            rule: 'file-escape',
+            message: `${what} "${relPath}" is a link to somewhere outside the lesson folder`,
+          }
+        : {
+            file: yamlFile,
+            ...at,
+            rule: what === 'solution' ? 'missing-solution' : 'missing-file',
+            message:
+              what === 'solution'
+                ? `step has no reference solution ${relPath}`
+                : `${what} "${relPath}" does not exist in the lesson folder`,
+          },
+    );
+  };
+  if (meta.lab.setup) await fileIssue(meta.lab.setup, 'setup script', src.position(['lab', 'setup']));
+  const checkIds = new Map<string, number>();
   for (const [si, step] of meta.steps.entries()) {
     for (const [ci, check] of step.checks.entries()) {
-      if (check.kind === 'script' && !(await exists(path.join(abs, check.file))))
-        issues.push({
-          file: yamlFile,
-          ...src.position(['steps', si, 'checks', ci, 'file']),
-          rule: 'missing-file',
-          message: `script "${check.file}" does not exist in the lesson folder`,
-        });
+      if (check.kind === 'script')
+        await fileIssue(check.file, 'script', src.position(['steps', si, 'checks', ci, 'file']));
+      if (check.id) {
+        const pos = src.position(['steps', si, 'checks', ci, 'id']);
+        const first = checkIds.get(check.id);
+        if (first !== undefined)
+          issues.push({
+            file: yamlFile,
+            ...pos,
+            rule: 'duplicate-check-id',
+            message: `check id "${check.id}" is already used at line ${first}`,
+          });
+        else checkIds.set(check.id, pos.line);
+      }
     }
     const quizOnly = step.checks.every((c) => c.kind === 'quiz');
-    if (!quizOnly && !(await exists(path.join(abs, 'solutions', `${step.id}.sh`))))
-      issues.push({
-        file: yamlFile,
-        ...src.position(['steps', si, 'id']),
-        rule: 'missing-solution',
-        message: `step "${step.id}" has no reference solution solutions/${step.id}.sh`,
-      });
+    if (!quizOnly) await fileIssue(`solutions/${step.id}.sh`, 'solution', src.position(['steps', si, 'id']));
   }
   if (await exists(path.join(abs, 'solutions'))) {
     for (const name of await readdir(path.join(abs, 'solutions'))) {

@@ -1,3 +1,5 @@
+import { symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { lintLessons } from '../src/index.js';
 import type { LintIssue } from '../src/types.js';
@@ -336,6 +338,28 @@ const cases: Case[] = [
     message: /solutions\/second\.sh/,
   },
   {
+    rule: 'missing-file',
+    spec: {
+      yaml: yamlWith('  image: lab-debian', '  image: lab-debian\n  setup: files'),
+      files: { 'files/readme.txt': 'a directory is not a script\n' },
+    },
+    file: Y,
+    line: 10,
+  },
+  {
+    rule: 'duplicate-check-id',
+    spec: {
+      yaml: yamlWith('      - kind: process\n', '      - kind: process\n        id: same\n').replace(
+        '      - kind: file\n',
+        '      - kind: file\n        id: same\n',
+      ),
+    },
+    file: Y,
+    // one line was inserted above, the id sits below its kind
+    line: lineOf(BASE_YAML, '- kind: file') + 2,
+    message: /"same" is already used at line 14/,
+  },
+  {
     rule: 'orphan-solution',
     spec: { files: { 'solutions/old-step.sh': 'true\n' } },
     file: 'base-lesson/solutions/old-step.sh',
@@ -443,6 +467,16 @@ describe('every lint rule has a failing example', () => {
     const hit = issues.find((i) => i.file === c.file && i.line === c.line && i.rule === c.rule);
     expect(hit, JSON.stringify(issues, null, 2)).toBeDefined();
     if (c.message) expect(hit?.message).toMatch(c.message);
+  });
+});
+
+describe('files that leave the lesson folder', () => {
+  it('reports a solution that is a symlink to a file outside', async () => {
+    const dir = await root.lesson({ files: { 'solutions/second.sh': null } });
+    await writeFile(path.join(root.dir, 'outside.sh'), 'rm -rf /\n');
+    await symlink(path.join(root.dir, 'outside.sh'), path.join(dir, 'solutions/second.sh'));
+    const issues = await lintLessons(root.dir);
+    expectIssue(issues, Y, lineOf(BASE_YAML, '- id: second'), 'file-escape');
   });
 });
 
