@@ -285,7 +285,9 @@ export async function loadCourse(rootDir: string): Promise<Course> {
     }
     byId.set(lesson.id, lesson);
   }
-  errors.push(...(await requiresIssues([...byId.values()], byId, positions)));
+  // A folder that exists but does not load has its own errors; requiring it is not a second one.
+  const broken = new Set(dirs.filter((_, i) => !results[i]?.lesson).map((d) => path.basename(d)));
+  errors.push(...(await requiresIssues([...byId.values()], byId, positions, broken)));
   // Lessons with lint errors still load when their yaml and Markdown parse: rendering is safe regardless,
   // and CI's lint is the gate.
   return { lessons: orderLessons([...byId.values()]), errors };
@@ -309,12 +311,13 @@ async function requiresIssues(
   lessons: Lesson[],
   byId: Map<string, Lesson>,
   positions: YamlPositions,
+  broken: Set<string>,
 ): Promise<LintIssue[]> {
   const issues: LintIssue[] = [];
   const posOf = (l: Lesson, i: number) => positions.at(l, ['requires', i]);
   for (const l of lessons)
     for (const [i, req] of l.requires.entries())
-      if (!byId.has(req))
+      if (!byId.has(req) && !broken.has(req))
         issues.push({
           ...(await posOf(l, i)),
           rule: 'requires-unknown',

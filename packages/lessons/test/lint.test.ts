@@ -494,6 +494,12 @@ describe('cross-lesson rules', () => {
     expectIssue(issues, Y, lineOf(BASE_YAML, 'requires:'), 'requires-unknown');
   });
 
+  it('does not pile a requires error on a required lesson that fails to load', async () => {
+    const broken = { ...other('lesson-b', []), yaml: 'id: [lesson-b\n' };
+    const issues = await lint(other('lesson-a', ['lesson-b']), broken);
+    expect(issues.map((i) => `${i.file} ${i.rule}`)).toEqual(['lesson-b/lesson.yaml yaml-syntax']);
+  });
+
   it('reports a requires cycle once', async () => {
     const issues = await lint(
       other('lesson-a', ['lesson-b']),
