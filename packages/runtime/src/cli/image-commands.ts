@@ -1,0 +1,247 @@
+import { createWriteStream } from 'node:fs';
+import type { Command } from 'commander';
+import { DockyardError } from '../errors.js';
+import { loadImages, saveImages } from '../images/archive.js';
+import { importBaseImage, importTarball, openInput } from '../images/import.js';
+import { normalizeReference } from '../images/reference.js';
+import { pruneImages, removeImage } from '../images/remove.js';
+import { withLock } from '../state/lock.js';
+import { collect, confirm, err, exit, getEngine, out, verb } from './common.js';
+import { ago, formatRows, humanSize, table } from './format.js';
+import { inspectObjects } from './inspect-command.js';
+
+const shortId = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
+
+export function registerImageCommands(parent: Command, grouped: boolean): void {
+  const engine = getEngine;
+
+  verb(parent, grouped ? 'ls' : 'images', 'List images')
+    .aliases(grouped ? ['list'] : [])
+    .option('-a, --all', 'Show all images (default hides intermediate images)')
+    .option('-q, --quiet', 'Only show image IDs')
+    .option('--no-trunc', "Don't truncate output")
+    .option('--digests', 'Show digests')
+    .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect, [])
+    .option('--format <string>', 'Format output using a custom template')
+    .argument('[repository[:tag]]')
+    .action(
+      async (
+        repo: string | undefined,
+        f: { quiet?: boolean; trunc: boolean; filter: string[]; format?: string },
+      ) => {
+        const images = await engine().images.list();
+        const dangling = f.filter.find((x) => x.startsWith('dangling='))?.split('=')[1];
+        const rows: Record<string, string>[] = [];
+        for (const img of images) {
+          if (dangling === 'true' && img.tags.length) continue;
+          if (dangling === 'false' && !img.tags.length) continue;
+          const id = f.trunc ? shortId(img.id) : img.id;
+          const base = {
+            ID: id,
+            CreatedSince: ago(img.created),
+            CreatedAt: img.created,
+            Size: humanSize(img.size),
+            Digest: '<none>',
+          };
+          const tags = img.tags.length ? img.tags : ['<none>:<none>'];
+          for (const t of tags) {
+            const colon = t.lastIndexOf(':');
+            const row = { ...base, Repository: t.slice(0, colon), Tag: t.slice(colon + 1) };
+            if (
+              repo &&
+              !(row.Repository === repo || `${row.Repository}:${row.Tag}` === normalizeReference(repo))
+            )
+              continue;
+            rows.push(row);
+          }
+        }
+        if (f.quiet) {
+          for (const id of [...new Set(rows.map((r) => r.ID))]) out(id as string);
+          return;
+        }
+        const fmt = f.format ?? 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
+        out(
+          formatRows(fmt, rows, {
+            Repository: 'REPOSITORY',
+            Tag: 'TAG',
+            ID: 'IMAGE ID',
+            CreatedSince: 'CREATED',
+            CreatedAt: 'CREATED AT',
+            Size: 'SIZE',
+            Digest: 'DIGEST',
+          }),
+        );
+      },
+    );
+
+  verb(parent, grouped ? 'rm' : 'rmi', 'Remove one or more images')
+    .option('-f, --force', 'Force removal of the image')
+    .option('--no-prune', 'Do not delete untagged parents')
+    .argument('<images...>')
+    .action(async (refs: string[], f: { force?: boolean }) => {
+      let failed = false;
+      for (const ref of refs) {
+        try {
+          for (const line of await removeImage(engine(), ref, !!f.force)) out(line);
+        } catch (e) {
+          err((e as Error).message);
+          failed = true;
+        }
+      }
+      if (failed) exit.code = 1;
+    });
+
+  verb(parent, 'tag', 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE')
+    .argument('<source>')
+    .argument('<target>')
+    .action(async (src: string, target: string) => {
+      const id = await engine().images.require(src);
+      await engine().images.tag(id, target);
+    });
+
+  verb(parent, 'import', 'Import the contents from a tarball to create a filesystem image')
+    .option('-c, --change <list>', 'Apply Dockerfile instruction to the created image', collect, [])
+    .option('-m, --message <string>', 'Set commit message for imported image')
+    .argument('<file|->')
+    .argument('[repository[:tag]]')
+    .action(async (file: string, ref: string | undefined, f: { change: string[]; message?: string }) => {
+      const changes: Record<string, unknown> = {};
+      for (const c of f.change) {
+        const m = /^\s*(CMD|ENTRYPOINT|ENV|WORKDIR|USER)\s+(.*)$/is.exec(c);
+        if (!m) throw new DockyardError(`${c.split(' ')[0]} is not a valid change command`);
+        const [, instr = '', arg = ''] = m;
+        const list = () => {
+          try {
+            const v = JSON.parse(arg);
+            if (Array.isArray(v)) return v.map(String);
+          } catch {}
+          return ['/bin/sh', '-c', arg];
+        };
+        const key = instr.toUpperCase();
+        if (key === 'CMD') changes.Cmd = list();
+        else if (key === 'ENTRYPOINT') changes.Entrypoint = list();
+        else if (key === 'WORKDIR') changes.WorkingDir = arg;
+        else if (key === 'USER') changes.User = arg;
+        else if (key === 'ENV')
+          changes.Env = [
+            ...((changes.Env as string[]) ?? [
+              'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+            ]),
+            arg.includes('=') ? arg : arg.replace(/\s+/, '='),
+          ];
+      }
+      if (ref) normalizeReference(ref);
+      const id = await importTarball(engine().images, await openInput(file), {
+        ref,
+        message: f.message,
+        changes,
+      });
+      out(id);
+    });
+
+  verb(parent, 'save', 'Save one or more images to a tar archive (streamed to STDOUT by default)')
+    .option('-o, --output <string>', 'Write to a file, instead of STDOUT')
+    .argument('<images...>')
+    .action(async (refs: string[], f: { output?: string }) => {
+      if (!f.output && process.stdout.isTTY) {
+        throw new DockyardError('cowardly refusing to save to a terminal. Use the -o flag or redirect', 1);
+      }
+      const e = engine();
+      const byId = new Map<string, string[]>();
+      for (const r of refs) {
+        const id = await e.images.require(r);
+        const tags = byId.get(id) ?? [];
+        const isId =
+          /^(sha256:)?[0-9a-f]{6,64}$/.test(r) &&
+          !(await e.images.tagsOf(id)).includes(normalizeReference(r));
+        if (!isId) tags.push(normalizeReference(r));
+        byId.set(id, tags);
+      }
+      const stream = saveImages(
+        e.images,
+        [...byId].map(([id, tags]) => ({ id, tags })),
+      );
+      const dest = f.output ? createWriteStream(f.output) : process.stdout;
+      const { pipeline } = await import('node:stream/promises');
+      await pipeline(stream, dest);
+    });
+
+  verb(parent, 'load', 'Load an image from a tar archive or STDIN')
+    .option('-i, --input <string>', 'Read from tar archive file, instead of STDIN')
+    .option('-q, --quiet', 'Suppress the load output')
+    .action(async (f: { input?: string; quiet?: boolean }) => {
+      if (!f.input && process.stdin.isTTY) {
+        throw new DockyardError('requested load from stdin, but stdin is empty', 1);
+      }
+      const lines = await loadImages(engine().images, await openInput(f.input));
+      if (!f.quiet) for (const l of lines) out(l);
+    });
+
+  verb(parent, 'history', 'Show the history of an image')
+    .option('--no-trunc', "Don't truncate output")
+    .option('-q, --quiet', 'Only show image IDs')
+    .option('-H, --human <bool>', 'Print sizes and dates in human readable format', 'true')
+    .argument('<image>')
+    .action(async (ref: string, f: { trunc: boolean; quiet?: boolean }) => {
+      const e = engine();
+      const id = await e.images.require(ref);
+      const c = await e.images.getConfig(id);
+      const history: { created?: string; created_by?: string; comment?: string; empty_layer?: boolean }[] = c
+        .history?.length
+        ? c.history
+        : c.rootfs.diff_ids.map(() => ({ created: c.created, created_by: '' }));
+      const layers = [...c.rootfs.diff_ids];
+      const rows: string[][] = [];
+      for (const [i, h] of history.entries()) {
+        const layer = h.empty_layer ? undefined : layers.shift();
+        const size = layer ? ((await e.images.layerMeta(layer))?.size ?? 0) : 0;
+        const createdBy = h.created_by ?? '';
+        rows.push([
+          '<missing>',
+          h.created ? ago(h.created) : '',
+          f.trunc && createdBy.length > 45 ? `${createdBy.slice(0, 44)}…` : createdBy,
+          humanSize(size),
+          h.comment ?? '',
+          String(i),
+        ]);
+      }
+      rows.reverse();
+      if (rows[0]) rows[0][0] = f.trunc ? shortId(id) : id;
+      if (f.quiet) {
+        for (const r of rows) out(r[0] as string);
+        return;
+      }
+      out(table([['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], ...rows.map((r) => r.slice(0, 5))]));
+    });
+
+  if (!grouped) return;
+
+  verb(parent, 'inspect', 'Display detailed information on one or more images')
+    .option('-f, --format <string>', 'Format output using a custom template')
+    .argument('<images...>')
+    .action(async (refs: string[], f: { format?: string }) => inspectObjects(refs, 'image', f.format));
+
+  verb(parent, 'prune', 'Remove unused images')
+    .option('-a, --all', 'Remove all unused images, not just dangling ones')
+    .option('-f, --force', 'Do not prompt for confirmation')
+    .option('--filter <filter>', 'Provide filter values', collect, [])
+    .action(async (f: { all?: boolean; force?: boolean }) => {
+      if (
+        !f.force &&
+        !(await confirm('WARNING! This will remove all dangling images.\nAre you sure you want to continue?'))
+      )
+        return;
+      const lines = await pruneImages(engine(), !!f.all);
+      if (lines.length) out(`Deleted Images:\n${lines.join('\n')}\n`);
+      out('Total reclaimed space: 0B');
+    });
+
+  verb(parent, 'import-base', 'Build (from Debian packages) and import a base image: busybox or debian')
+    .argument('<name>')
+    .action(async (name: string) => {
+      const id = await withLock(engine().cfg.root, `base-image-${name}`, () =>
+        importBaseImage(engine().images, name),
+      );
+      out(id);
+    });
+}

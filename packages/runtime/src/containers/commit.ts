@@ -1,0 +1,115 @@
+import type { Engine } from '../engine.js';
+import { packTree } from '../images/pack.js';
+import type { ImageConfig } from '../images/types.js';
+import { containerChanges } from './diff.js';
+import { rootfsPaths } from './rootfs.js';
+import { effectiveState } from './status.js';
+
+export interface CommitOptions {
+  ref?: string;
+  message?: string;
+  author?: string;
+  pause?: boolean;
+  changes?: string[];
+}
+
+/** docker commit: the upper dir becomes a new layer (overlay whiteouts → .wh. files) on top of the image's. */
+export async function commitContainer(engine: Engine, ref: string, o: CommitOptions): Promise<string> {
+  const rec = await engine.containers.get(ref);
+  const state = await effectiveState(engine, rec);
+  const pause = o.pause !== false && state.status === 'running';
+  if (pause) await engine.runtime.exec(['pause', rec.id]);
+  try {
+    const { excluded } = await containerChanges(engine, rec);
+    const upper = rootfsPaths(engine.containers.dir(rec.id)).upper;
+    const diffId = await engine.images.addLayer(
+      packTree(upper, { overlayWhiteouts: true, skipRoot: true, exclude: (rel) => excluded.has(`/${rel}`) }),
+    );
+    const base = await engine.images.getConfig(rec.imageId);
+    const created = new Date().toISOString();
+    const cfg = {
+      ...(base.config ?? {}),
+      Env: rec.config.env,
+      Cmd: rec.config.cmd,
+      Entrypoint: rec.config.entrypoint,
+      WorkingDir: rec.config.workdir === '/' ? '' : rec.config.workdir,
+      User: rec.config.user,
+      Labels: rec.config.labels,
+      ExposedPorts: rec.config.exposedPorts.length
+        ? Object.fromEntries(rec.config.exposedPorts.map((p) => [p, {}]))
+        : undefined,
+    };
+    applyChanges(cfg, o.changes ?? []);
+    const config: ImageConfig = {
+      ...base,
+      created,
+      author: o.author,
+      config: cfg,
+      container_config: undefined,
+      rootfs: { type: 'layers', diff_ids: [...base.rootfs.diff_ids, diffId] },
+      history: [
+        ...(base.history ?? []),
+        {
+          created,
+          created_by: [...(rec.config.entrypoint ?? []), ...(rec.config.cmd ?? [])].join(' '),
+          comment: o.message,
+        },
+      ],
+    };
+    const id = await engine.images.putConfig(Buffer.from(JSON.stringify(config)));
+    if (o.ref) await engine.images.tag(id, o.ref);
+    return id;
+  } finally {
+    if (pause) await engine.runtime.exec(['resume', rec.id]);
+  }
+}
+
+/** The `--change` subset: CMD, ENTRYPOINT (JSON or shell form), ENV, WORKDIR, USER, LABEL, EXPOSE. */
+function applyChanges(cfg: Record<string, unknown>, changes: string[]): void {
+  for (const c of changes) {
+    const m = /^\s*(\w+)\s+(.*)$/s.exec(c);
+    if (!m) continue;
+    const [, instr = '', arg = ''] = m;
+    const list = () => {
+      try {
+        const v = JSON.parse(arg);
+        if (Array.isArray(v)) return v.map(String);
+      } catch {}
+      return ['/bin/sh', '-c', arg];
+    };
+    switch (instr.toUpperCase()) {
+      case 'CMD':
+        cfg.Cmd = list();
+        break;
+      case 'ENTRYPOINT':
+        cfg.Entrypoint = list();
+        break;
+      case 'ENV': {
+        const [k, ...rest] = arg.includes('=') ? arg.split('=') : arg.split(/\s+/);
+        const env = ((cfg.Env as string[]) ?? []).filter((e) => !e.startsWith(`${k}=`));
+        cfg.Env = [...env, `${k}=${rest.join(arg.includes('=') ? '=' : ' ')}`];
+        break;
+      }
+      case 'WORKDIR':
+        cfg.WorkingDir = arg;
+        break;
+      case 'USER':
+        cfg.User = arg;
+        break;
+      case 'LABEL': {
+        const [k, ...rest] = arg.split('=');
+        cfg.Labels = {
+          ...((cfg.Labels as Record<string, string>) ?? {}),
+          [k ?? '']: rest.join('=').replace(/^"|"$/g, ''),
+        };
+        break;
+      }
+      case 'EXPOSE':
+        cfg.ExposedPorts = {
+          ...((cfg.ExposedPorts as Record<string, unknown>) ?? {}),
+          [arg.includes('/') ? arg : `${arg}/tcp`]: {},
+        };
+        break;
+    }
+  }
+}

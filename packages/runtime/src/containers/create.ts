@@ -1,0 +1,250 @@
+import { promises as fs } from 'node:fs';
+import type { Engine } from '../engine.js';
+import { DockyardError } from '../errors.js';
+import { baseImageFor, importBaseImage } from '../images/import.js';
+import { normalizeReference, parseReference } from '../images/reference.js';
+import { withLock } from '../state/lock.js';
+import { generateName, newContainerId, VALID_NAME } from './names.js';
+import {
+  buildEnv,
+  parseBytes,
+  parseCpus,
+  parseLabels,
+  parsePublish,
+  parseRestart,
+  parseVolume,
+  type VolumeRequest,
+} from './options.js';
+import type { ContainerRecord, MountSpec } from './record.js';
+
+export interface CreateOptions {
+  image: string;
+  command: string[];
+  name?: string;
+  env?: string[];
+  envFile?: string[];
+  workdir?: string;
+  user?: string;
+  entrypoint?: string;
+  hostname?: string;
+  tty?: boolean;
+  interactive?: boolean;
+  label?: string[];
+  memory?: string;
+  memorySwap?: string;
+  cpus?: string;
+  pidsLimit?: string;
+  network?: string;
+  publish?: string[];
+  volume?: string[];
+  restart?: string;
+  rm?: boolean;
+  init?: boolean;
+}
+
+/** Finds the image, importing a base image (busybox, debian) from its local recipe on first use like a pull. */
+export async function ensureImage(engine: Engine, ref: string, log: (s: string) => void): Promise<string> {
+  const found = await engine.images.resolve(ref);
+  if (found) return found;
+  const norm = (() => {
+    try {
+      return normalizeReference(ref);
+    } catch {
+      return ref;
+    }
+  })();
+  log(`Unable to find image '${norm}' locally`);
+  const base = baseImageFor(norm);
+  if (!base) {
+    const repo = (() => {
+      try {
+        return parseReference(ref).repo;
+      } catch {
+        return ref;
+      }
+    })();
+    throw new DockyardError(
+      `Error response from daemon: pull access denied for ${repo}, repository does not exist or may require 'docker login'`,
+    );
+  }
+  await withLock(engine.cfg.root, `base-image-${base}`, async () => {
+    if (!(await engine.images.resolve(norm))) await importBaseImage(engine.images, base);
+  });
+  log(`${norm.split(':')[1]}: Imported from the local ${base} base image recipe`);
+  return engine.images.require(norm);
+}
+
+const NETWORK_MODES = new Set(['bridge', 'host', 'none', 'default']);
+
+export async function createContainer(
+  engine: Engine,
+  o: CreateOptions,
+  log: (s: string) => void = () => {},
+): Promise<ContainerRecord> {
+  // Validate everything that needs no side effects first, so a bad flag leaves nothing behind.
+  if (o.name !== undefined && !VALID_NAME.test(o.name)) {
+    throw new DockyardError(
+      `Error response from daemon: Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+    );
+  }
+  const restart = parseRestart(o.restart);
+  if (o.rm && restart.name !== 'no') throw new DockyardError('Conflicting options: --restart and --rm');
+  const ports = (o.publish ?? []).map(parsePublish);
+  const volumeReqs = (o.volume ?? []).map(parseVolume);
+  const memory = parseBytes(o.memory, '--memory');
+  const memorySwap = parseBytes(o.memorySwap, '--memory-swap', true);
+  if (memory && memory < 6 * 1024 * 1024) {
+    throw new DockyardError('Error response from daemon: Minimum memory limit allowed is 6MB');
+  }
+  if (memorySwap > 0 && memory === 0) {
+    throw new DockyardError(
+      'Error response from daemon: You should always set the Memory limit when using Memoryswap limit, see usage.',
+    );
+  }
+  if (memorySwap > 0 && memorySwap < memory) {
+    throw new DockyardError(
+      'Error response from daemon: Minimum memoryswap limit should be larger than memory limit, see usage.',
+    );
+  }
+  const nanoCpus = parseCpus(o.cpus);
+  const pidsLimit = o.pidsLimit ? Number(o.pidsLimit) : 0;
+  if (!Number.isInteger(pidsLimit))
+    throw new DockyardError(`invalid argument "${o.pidsLimit}" for "--pids-limit" flag`);
+  let networkMode = o.network || 'bridge';
+  if (networkMode === 'default') networkMode = 'bridge';
+  const nets = await engine.networks();
+  if (networkMode.startsWith('container:')) {
+    await engine.containers.get(networkMode.slice('container:'.length));
+    if (ports.length)
+      throw new DockyardError(
+        'Error response from daemon: conflicting options: port publishing and the container type network mode',
+      );
+  } else if (!NETWORK_MODES.has(networkMode)) {
+    await nets.inspect(networkMode).catch(() => {
+      throw new DockyardError(`Error response from daemon: network ${networkMode} not found`);
+    });
+  }
+  if ((networkMode === 'host' || networkMode === 'none') && ports.length) {
+    // docker ignores -p with host/none (warning only).
+    ports.length = 0;
+  }
+
+  const imageId = await ensureImage(engine, o.image, log);
+  const image = await engine.images.getConfig(imageId);
+  const ic = image.config ?? {};
+  let entrypoint: string[] | null = ic.Entrypoint ?? null;
+  let cmd: string[] | null = o.command.length ? o.command : (ic.Cmd ?? null);
+  if (o.entrypoint !== undefined) {
+    entrypoint = o.entrypoint === '' ? null : [o.entrypoint];
+    cmd = o.command.length ? o.command : null;
+  }
+  if (![...(entrypoint ?? []), ...(cmd ?? [])].length) {
+    throw new DockyardError('Error response from daemon: No command specified');
+  }
+  const env = await buildEnv(ic.Env ?? [], o.envFile ?? [], o.env ?? []);
+  const id = newContainerId();
+  const exposed = new Set(Object.keys(ic.ExposedPorts ?? {}));
+  for (const p of ports) exposed.add(`${p.containerPort}/${p.proto}`);
+
+  return engine.containers.withNamesLock(async () => {
+    const existing = await engine.containers.list();
+    const taken = new Set(existing.map((c) => c.name));
+    const name = o.name ? o.name.replace(/^\//, '') : generateName(taken);
+    const holder = existing.find((c) => c.name === name);
+    if (holder) {
+      throw new DockyardError(
+        `Error response from daemon: Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+      );
+    }
+    const mounts: MountSpec[] = [];
+    const createdVolumes: string[] = [];
+    try {
+      for (const v of volumeReqs) mounts.push(await resolveMount(engine, v, createdVolumes));
+      for (const dest of Object.keys(ic.Volumes ?? {})) {
+        if (mounts.some((m) => m.destination === dest)) continue;
+        mounts.push(
+          await resolveMount(
+            engine,
+            { type: 'volume', source: '', destination: dest, rw: true },
+            createdVolumes,
+          ),
+        );
+      }
+      const rec: ContainerRecord = {
+        id,
+        name,
+        created: new Date().toISOString(),
+        image: o.image,
+        imageId,
+        layers: image.rootfs.diff_ids,
+        config: {
+          entrypoint,
+          cmd,
+          env,
+          workdir: o.workdir || ic.WorkingDir || '/',
+          user: o.user ?? ic.User ?? '',
+          hostname: o.hostname || id.slice(0, 12),
+          domainname: '',
+          tty: !!o.tty,
+          openStdin: !!o.interactive,
+          labels: { ...(ic.Labels ?? {}), ...parseLabels(o.label ?? []) },
+          exposedPorts: [...exposed].sort(),
+          stopSignal: ic.StopSignal ?? 'SIGTERM',
+          stopTimeout: 10,
+        },
+        host: {
+          memory,
+          memorySwap,
+          nanoCpus,
+          pidsLimit,
+          networkMode,
+          ports,
+          mounts,
+          restart,
+          autoRemove: !!o.rm,
+          init: !!o.init,
+        },
+        state: {
+          status: 'created',
+          pid: 0,
+          shimPid: 0,
+          exitCode: 0,
+          oomKilled: false,
+          error: '',
+          startedAt: '0001-01-01T00:00:00Z',
+          finishedAt: '0001-01-01T00:00:00Z',
+          restartCount: 0,
+          manuallyStopped: false,
+          generation: 0,
+          ports: [],
+        },
+        networks: {},
+      };
+      await fs.mkdir(engine.containers.dir(id), { recursive: true });
+      await engine.containers.save(rec);
+      return rec;
+    } catch (e) {
+      await engine.containers.removeFiles(id);
+      for (const v of createdVolumes) await engine.volumes.remove(v).catch(() => {});
+      throw e;
+    }
+  });
+}
+
+async function resolveMount(engine: Engine, v: VolumeRequest, created: string[]): Promise<MountSpec> {
+  if (v.type === 'bind') {
+    // docker -v creates a missing host directory (unlike --mount).
+    await fs.mkdir(v.source, { recursive: true }).catch(() => {});
+    await fs.stat(v.source).catch(() => {
+      throw new DockyardError(
+        `Error response from daemon: invalid mount config for type "bind": bind source path does not exist: ${v.source}`,
+      );
+    });
+    return { type: 'bind', source: v.source, destination: v.destination, rw: v.rw };
+  }
+  const existed = v.source ? await engine.volumes.get(v.source) : undefined;
+  const vol = await engine.volumes.create(v.source || undefined, {}, !v.source);
+  // Remember volumes made here so a failed create can take them back.
+  if (!existed) created.push(vol.Name);
+  return { type: 'volume', source: vol.Mountpoint, destination: v.destination, rw: v.rw, name: vol.Name };
+}

@@ -1,0 +1,90 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Engine } from '../engine.js';
+import { DockyardError } from '../errors.js';
+import { writeFileAtomic } from '../state/files.js';
+import { createNetns, netnsPath, removeNetns } from './netns.js';
+import type { ContainerRecord } from './record.js';
+
+export interface NetworkSetup {
+  /** undefined: a fresh netns made by the runtime; 'host'; or a netns path to join. */
+  netns: string | undefined;
+}
+
+export const etcFiles = (engine: Engine, id: string) => {
+  const dir = engine.containers.dir(id);
+  return {
+    hosts: path.join(dir, 'hosts'),
+    hostname: path.join(dir, 'hostname'),
+    resolvConf: path.join(dir, 'resolv.conf'),
+  };
+};
+
+/** Joins the container to its network before it starts; fills rec.networks. Undone by teardownNetworking. */
+export async function setupNetworking(engine: Engine, rec: ContainerRecord): Promise<NetworkSetup> {
+  const mode = rec.host.networkMode;
+  const nets = await engine.networks();
+  const files = etcFiles(engine, rec.id);
+  let setup: NetworkSetup;
+  rec.networks = {};
+  if (mode === 'host') {
+    setup = { netns: 'host' };
+    await fs
+      .copyFile('/etc/hosts', files.hosts)
+      .catch(() => fs.writeFile(files.hosts, '127.0.0.1\tlocalhost\n'));
+  } else if (mode.startsWith('container:')) {
+    const other = await engine.containers.get(mode.slice('container:'.length));
+    if (!['running', 'paused'].includes(other.state.status) || !other.state.pid) {
+      throw new DockyardError(
+        `Error response from daemon: cannot join network of a non running container: ${other.id}`,
+      );
+    }
+    setup = { netns: `/proc/${other.state.pid}/ns/net` };
+    await fs.copyFile(etcFiles(engine, other.id).hosts, files.hosts).catch(() => {});
+  } else if (mode === 'none' || !nets.available) {
+    setup = { netns: undefined };
+  } else {
+    const ns = netnsPath(engine.cfg.run, rec.id);
+    await createNetns(ns);
+    setup = { netns: ns };
+    if (mode === 'bridge') await nets.ensureDefaultBridge();
+    await fs.writeFile(files.hosts, '');
+    const att = await nets.connect(
+      {
+        containerId: rec.id,
+        name: rec.name,
+        netnsPath: ns,
+        aliases: mode === 'bridge' ? [] : [rec.name, rec.id.slice(0, 12)],
+        hostname: rec.config.hostname,
+        hostsPath: files.hosts,
+      },
+      mode,
+    );
+    rec.networks[mode] = att;
+    rec.state.ports = [];
+    if (rec.host.ports.length)
+      rec.state.ports = (await nets.publish(rec.id, att.ip, rec.host.ports)) ?? rec.host.ports;
+  }
+  await writeFileAtomic(files.hostname, `${rec.config.hostname}\n`);
+  await writeFileAtomic(files.resolvConf, nets.resolvConf());
+  if (setup.netns !== 'host' && !mode.startsWith('container:')) {
+    let hosts = Object.keys(rec.networks).length ? await nets.hostsFile(rec.id).catch(() => '') : '';
+    if (!hosts) hosts = `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n`;
+    // In place (same inode): networks/ rewrites this file while it is bind-mounted.
+    await fs.writeFile(files.hosts, hosts);
+  }
+  return setup;
+}
+
+/** Idempotent: safe after a partial setup or a crash. */
+export async function teardownNetworking(engine: Engine, rec: ContainerRecord): Promise<void> {
+  const nets = await engine.networks();
+  const ns = netnsPath(engine.cfg.run, rec.id);
+  if (nets.available) {
+    await nets.unpublish(rec.id).catch(() => {});
+    for (const net of Object.keys(rec.networks)) await nets.disconnect(rec.id, net, ns).catch(() => {});
+  }
+  rec.networks = {};
+  rec.state.ports = [];
+  await removeNetns(ns);
+}

@@ -1,0 +1,56 @@
+import path from 'node:path';
+import type { EngineConfig } from '../config.js';
+import { run } from '../util/exec.js';
+
+/** The low-level OCI runtime (dyrt, runc or crun: same command line). */
+export class OciRuntime {
+  constructor(private readonly cfg: EngineConfig) {}
+
+  get root(): string {
+    return path.join(this.cfg.run, 'runtime');
+  }
+  get path(): string {
+    return this.cfg.runtime;
+  }
+
+  exec(args: string[], input?: string) {
+    return run(this.cfg.runtime, ['--root', this.root, ...args], { input });
+  }
+
+  async ok(args: string[], input?: string): Promise<string> {
+    const r = await this.exec(args, input);
+    if (r.code !== 0)
+      throw new Error(cleanRuntimeError(r.stderr) || `${path.basename(this.cfg.runtime)} ${args[0]} failed`);
+    return r.stdout;
+  }
+
+  async state(id: string): Promise<{ status: string; pid: number } | undefined> {
+    const r = await this.exec(['state', id]);
+    if (r.code !== 0) return undefined;
+    try {
+      const s = JSON.parse(r.stdout) as { status: string; pid: number };
+      return s;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async pids(id: string): Promise<number[]> {
+    const out = await this.ok(['ps', '--format', 'json', id]);
+    const parsed = JSON.parse(out) as number[] | null;
+    return parsed ?? [];
+  }
+}
+
+/** runc and friends prefix errors with log-level noise; keep the human part. */
+export function cleanRuntimeError(stderr: string): string {
+  const lines = stderr
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const m = /msg="([^"]*)"/.exec(l);
+      return (m?.[1] ?? l).replace(/^(dyrt|runc|crun):\s*/, '').trim();
+    })
+    .filter(Boolean);
+  return lines[lines.length - 1] ?? '';
+}

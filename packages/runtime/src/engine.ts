@@ -1,0 +1,34 @@
+import { type EngineConfig, loadConfig } from './config.js';
+import { loadNetworks, type Networks, readHostResolvConf } from './containers/network.js';
+import { OciRuntime } from './containers/runtime.js';
+import { ImageStore } from './images/store.js';
+import { ContainerStore } from './state/containers.js';
+import { VolumeStore } from './volumes/store.js';
+
+/** What every verb needs: configuration and the stores. Daemonless: each CLI invocation builds one. */
+export class Engine {
+  readonly images: ImageStore;
+  readonly containers: ContainerStore;
+  readonly volumes: VolumeStore;
+  readonly runtime: OciRuntime;
+  private nets: Networks | undefined;
+
+  constructor(readonly cfg: EngineConfig = loadConfig()) {
+    this.images = new ImageStore(cfg.root);
+    this.containers = new ContainerStore(cfg.root, cfg.run);
+    this.volumes = new VolumeStore(cfg.root);
+    this.runtime = new OciRuntime(cfg);
+  }
+
+  async networks(): Promise<Networks> {
+    if (!this.nets) {
+      await readHostResolvConf();
+      this.nets = await loadNetworks(this.cfg.root, this.cfg.run);
+    }
+    return this.nets;
+  }
+
+  cgroupsPath(id: string): string {
+    return `${this.cfg.cgroupParent.replace(/\/$/, '')}/${id}`;
+  }
+}

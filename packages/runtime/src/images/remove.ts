@@ -1,0 +1,71 @@
+import type { Engine } from '../engine.js';
+import { DockyardError } from '../errors.js';
+import { normalizeReference } from './reference.js';
+
+const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
+
+/** docker rmi: untag vs delete semantics, refusing images that containers use unless forced. Returns output lines. */
+export async function removeImage(engine: Engine, ref: string, force: boolean): Promise<string[]> {
+  const id = await engine.images.require(ref);
+  const tags = await engine.images.tagsOf(id);
+  const byTag = (() => {
+    try {
+      return tags.includes(normalizeReference(ref));
+    } catch {
+      return false;
+    }
+  })();
+  const users = (await engine.containers.list()).filter((c) => c.imageId === id);
+  const running = users.find((c) => c.state.status === 'running' || c.state.status === 'paused');
+  const out: string[] = [];
+  if (byTag && (tags.length > 1 || (users.length && force))) {
+    // Other names (or a container) still refer to it: only this name goes.
+    await engine.images.untag(ref);
+    return [`Untagged: ${normalizeReference(ref)}`];
+  }
+  if (users.length) {
+    if (running && (!force || !byTag)) {
+      throw new DockyardError(
+        `Error response from daemon: conflict: unable to delete ${short(id)} (cannot be forced) - image is being used by running container ${running.id.slice(0, 12)}`,
+      );
+    }
+    if (!force) {
+      throw new DockyardError(
+        byTag
+          ? `Error response from daemon: conflict: unable to remove repository reference "${ref}" (must force) - container ${users[0]?.id.slice(0, 12)} is using its referenced image ${short(id)}`
+          : `Error response from daemon: conflict: unable to delete ${short(id)} (must be forced) - image is being used by stopped container ${users[0]?.id.slice(0, 12)}`,
+      );
+    }
+    for (const t of tags) {
+      await engine.images.untag(t);
+      out.push(`Untagged: ${t}`);
+    }
+    return out;
+  }
+  if (!byTag && tags.length > 1 && !force) {
+    throw new DockyardError(
+      `Error response from daemon: conflict: unable to delete ${short(id)} (must be forced) - image is referenced in multiple repositories`,
+    );
+  }
+  for (const t of tags) out.push(`Untagged: ${t}`);
+  const layers = await engine.images.deleteImage(id);
+  out.push(`Deleted: ${id}`);
+  for (const l of layers) out.push(`Deleted: ${l}`);
+  return out;
+}
+
+/** docker image prune: images without a tag that no container uses. */
+export async function pruneImages(engine: Engine, all: boolean): Promise<string[]> {
+  const used = new Set((await engine.containers.list()).map((c) => c.imageId));
+  const out: string[] = [];
+  for (const img of await engine.images.list()) {
+    if (used.has(img.id) || (!all && img.tags.length)) continue;
+    for (const t of img.tags) {
+      await engine.images.untag(t);
+      out.push(`untagged: ${t}`);
+    }
+    await engine.images.deleteImage(img.id);
+    out.push(`deleted: ${img.id}`);
+  }
+  return out;
+}
