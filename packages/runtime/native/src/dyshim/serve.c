@@ -594,8 +594,14 @@ static void finalize(void)
   if (S.phase == PHASE_LINGER)
     return;
   S.phase = PHASE_LINGER;
-  for (int i = 0; i < 2; i++)
+  /* Last bounded look at the outputs (they may be paused for a slow reader). */
+  for (int i = 0; i < 2; i++) {
+    for (int rounds = 0; rounds < 4 && S.output[i].fd >= 0; rounds++) {
+      if (!read_output(i))
+        break;
+    }
     close_output(i);
+  }
   ep_close(&S.stdin_src);
   bytebuf_free(&S.stdin_buf);
   log_flush_pending();
@@ -622,9 +628,9 @@ static void on_container_exit(int status, bool known)
   S.phase = PHASE_DRAINING;
   ep_close(&S.pidfd);
   /* What the process wrote before exiting is already readable; take it now
-   * (bounded, in case something else keeps writing). */
+   * (bounded, in case something else keeps writing; not past flow control). */
   for (int i = 0; i < 2; i++) {
-    for (int rounds = 0; rounds < 32 && S.output[i].fd >= 0; rounds++) {
+    for (int rounds = 0; rounds < 32 && S.output[i].fd >= 0 && !S.output_paused; rounds++) {
       if (!read_output(i))
         break;
     }
