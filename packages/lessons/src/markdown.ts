@@ -261,6 +261,8 @@ function rewriteDirective(
       if (depth > 0 || stepId)
         issue(node, 'step-nested', ':::step must be at the top level of the file, not inside another block');
       if (id) outline.steps.push({ id, line: lineOf(node).line });
+      if (!children.some((c) => c.type === 'heading') && !label)
+        issue(node, 'missing-step-title', `step "${id ?? '?'}" needs a heading (## …) for its title`);
       if (label) children.unshift(label);
       node.data = { hName: 'section', hProperties: { className: ['dy-step'], dataStepId: id ?? '' } };
       return node;

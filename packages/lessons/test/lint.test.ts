@@ -209,6 +209,12 @@ const cases: Case[] = [
     line: lineOf(BASE_ZH, '::::step{#second}'),
   },
   {
+    rule: 'missing-step-title',
+    spec: { en: enWith('## Two\n', 'Two, without a heading.\n') },
+    file: EN,
+    line: lineOf(BASE_EN, '::::step{#second}'),
+  },
+  {
     rule: 'step-nested',
     spec: {
       zh: zhWith(
