@@ -356,8 +356,8 @@ export class NetworkManager {
         hostVeth: `veth${randomBytes(4).toString('hex')}`,
         bridge,
       };
-      // Like Docker: the first network the container joins provides its default route.
-      const firstNetwork = ep.attachments.length === 0;
+      // Like Docker: the first network the container joins provides its default route; an internal one none.
+      const firstNetwork = ep.attachments.length === 0 && !rec.Internal;
       // Recorded before the veth exists, so a crash in between leaves something reconcile() can find.
       ep.attachments.push(att);
       await this.store.writeEndpoint(ep);

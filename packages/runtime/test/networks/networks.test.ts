@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { must, sh, TestEnv } from './helpers.js';
+import { addrIn, containerId, defaultRouteIn, must, sh, TestEnv } from './helpers.js';
 
 describe('networks: records, bridges and rules', () => {
   const env = new TestEnv();
@@ -112,6 +112,13 @@ describe('networks: records, bridges and rules', () => {
     expect(fwd).toContain(`-A ${env.chainPrefix}-FORWARD -i ${bridge} ! -o ${bridge}`);
     expect(fwd).toMatch(new RegExp(`-i ${bridge} ! -o ${bridge} .*-j DROP`));
     expect(fwd).toMatch(new RegExp(`! -i ${bridge} -o ${bridge} .*-j DROP`));
+    // A container on it gets its address but no default route out.
+    const ns = await env.netns();
+    const id = containerId();
+    await env.manager.connect({ containerId: id, name: 'sealed-c', netnsPath: ns.path }, 'sealed');
+    expect((await addrIn(ns.name, 'eth0')).up).toBe(true);
+    expect(await defaultRouteIn(ns.name)).toEqual({});
+    await env.manager.disconnect(id, 'sealed');
     await env.manager.remove('sealed');
   });
 
