@@ -122,6 +122,29 @@ describe('dyshim with a non-TTY container', () => {
     expect(await readExit(c.stateDir)).toEqual(exit);
   });
 
+  it('reports oomKilled when the memory cgroup killed a process of the container', async () => {
+    const id = scratch.newId();
+    const stateDir = scratch.stateDir();
+    const limit = 32 * 1024 * 1024;
+    const bundle = scratch.bundle(
+      { args: ['sh', '-c', 'yes | head -c 200000000 | sort >/dev/null'], tty: false },
+      (spec) => {
+        Object.assign(spec.linux.resources, { memory: { limit, swap: limit } });
+      },
+    );
+    await startShim({ id, bundle, stateDir, runtime: scratch.runtime, runtimeRoot: scratch.runtimeRoot });
+    const client = await attached(stateDir);
+    await scratch.start(id);
+    expect(await client.exited).toMatchObject({ exitCode: 137, oomKilled: true });
+  });
+
+  it('reports oomKilled false for an ordinary exit', async () => {
+    const c = await startContainer(['true']);
+    const client = await attached(c.stateDir);
+    await scratch.start(c.id);
+    expect(await client.exited).toMatchObject({ exitCode: 0, signal: null, oomKilled: false });
+  });
+
   it('passes stdin through and closes it on request', async () => {
     const c = await startContainer(['sh', '-c', 'cat; echo cat-done'], { stdin: true });
     const client = await attached(c.stateDir, { stdin: true });

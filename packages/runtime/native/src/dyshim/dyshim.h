@@ -85,6 +85,10 @@ void log_close(void);
 size_t json_escape_utf8(const unsigned char *p, size_t n, bool hold_incomplete,
                         void (*sink)(const char *p, size_t n, void *ctx), void *ctx);
 
+/* OOM detection through the process's memory cgroup. */
+void oom_watch(pid_t pid);
+bool oom_killed(void);
+
 /* RFC 3339 time with nanoseconds, UTC, trailing zeros trimmed like Go. */
 void format_rfc3339nano(char *out, size_t outlen);
 

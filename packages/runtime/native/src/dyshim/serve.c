@@ -579,8 +579,8 @@ static void write_exit_record(int status, bool known)
   else
     strcpy(sigtext, "null");
   int n = snprintf(S.exit_json, sizeof S.exit_json,
-                   "{\"exitCode\":%d,\"signal\":%s,\"oomKilled\":false,\"finishedAt\":\"%s\"}", code, sigtext,
-                   when);
+                   "{\"exitCode\":%d,\"signal\":%s,\"oomKilled\":%s,\"finishedAt\":\"%s\"}", code, sigtext,
+                   !S.o->exec && oom_killed() ? "true" : "false", when);
   S.exit_len = (size_t) n;
   if (write_file_atomic("exit", S.exit_json, S.exit_len, 0644) < 0)
     shim_log("cannot write exit file: %s", strerror(errno));
@@ -715,6 +715,8 @@ void shim_serve(const struct shim_options *o, struct runtime_result *r, int list
   int pidfd = (int) syscall(SYS_pidfd_open, S.pid, 0);
   if (pidfd >= 0)
     ep_add(&S.pidfd, SRC_PIDFD, pidfd, EPOLLIN);
+  if (!o->exec)
+    oom_watch(S.pid);
   reap_children();
 
   struct epoll_event evs[64];
