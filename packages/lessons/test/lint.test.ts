@@ -272,6 +272,23 @@ const cases: Case[] = [
     line: lineOf(BASE_EN, ':::quiz{#q1'),
   },
   {
+    rule: 'quiz-order',
+    spec: {
+      yaml: yamlWith(
+        '        question: q1\n',
+        '        question: q1\n      - kind: quiz\n        question: q2\n',
+      ),
+      zh: zhWith(
+        ':::quiz{#q1 type=choice answer=b}',
+        ':::quiz{#q2 type=text}\n问？\n:::\n\n:::quiz{#q1 type=choice answer=b}',
+      ),
+      en: enWith('- b. B\n:::\n', '- b. B\n:::\n\n:::quiz{#q2 type=text}\nWhy?\n:::\n'),
+    },
+    file: EN,
+    line: lineOf(BASE_EN, ':::quiz{#q1'),
+    message: /expected "q2" here, found "q1"/,
+  },
+  {
     rule: 'quiz-no-answer',
     spec: { zh: zhWith(' answer=b', '') },
     file: ZH,
