@@ -188,7 +188,8 @@ export class Firewall {
   }
 
   async removeContainer(containerId: string): Promise<void> {
-    await this.deleteByComment(containerComment(containerId));
+    // A container's rules are its DNATs, all in one chain.
+    await this.deleteByComment(containerComment(containerId), [{ table: 'nat', chain: this.dnatChain }]);
   }
 
   /** Every `dockyard:`/`dockyard-net:` comment found in our chains. */
@@ -203,8 +204,8 @@ export class Firewall {
     return found;
   }
 
-  private async deleteByComment(comment: string): Promise<void> {
-    for (const { table, chain } of this.ownChains()) {
+  private async deleteByComment(comment: string, chains = this.ownChains()): Promise<void> {
+    for (const { table, chain } of chains) {
       for (const line of await listRules(table, chain)) {
         const tokens = line.split(/\s+/).map((t) => t.replace(/^"(.*)"$/, '$1'));
         if (tokens[0] !== '-A' || !tokens.includes(comment)) continue;

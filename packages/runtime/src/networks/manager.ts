@@ -451,7 +451,8 @@ export class NetworkManager {
         inUse.push(pub);
       }
 
-      const bridges = new Set(ep.attachments.filter((a) => a.ip === containerIp).map((a) => a.bridge));
+      const own = ep.attachments.filter((a) => a.ip === containerIp);
+      const bridges = new Set((own.length > 0 ? own : ep.attachments).map((a) => a.bridge));
       try {
         for (const p of applied) {
           await this.firewall.addPort(containerId, p);
