@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { type ExitRecord, parseExitRecord } from './exit.js';
 import {
@@ -41,6 +42,9 @@ export interface ShimAttachment {
   readonly closed: Promise<Error | undefined>;
 }
 
+/** sun_path holds 108 bytes including the terminating NUL. */
+const MAX_SOCKET_PATH = 107;
+
 /** The shim accepts client frames up to 1 MiB; stdin is sent in smaller pieces. */
 const STDIN_FRAME_MAX = 64 * 1024;
 
@@ -60,7 +64,24 @@ class ShimConnection implements ShimAttachment {
     stateDir: string,
     private readonly opts: Required<AttachOptions>,
   ) {
-    this.socket = createConnection({ path: attachSocketPath(stateDir) });
+    let path = attachSocketPath(stateDir);
+    let dirFd: number | undefined;
+    if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
+      // Too long for a socket address: reach it through an open fd of the directory.
+      dirFd = openSync(stateDir, 'r');
+      path = `/proc/self/fd/${dirFd}/attach.sock`;
+    }
+    this.socket = createConnection({ path });
+    if (dirFd !== undefined) {
+      const fd = dirFd;
+      let closed = false;
+      const release = () => {
+        if (!closed) closeSync(fd);
+        closed = true;
+      };
+      this.socket.once('connect', release);
+      this.socket.once('close', release);
+    }
     this.socket.write(encodeHello(opts));
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('error', (err) => {

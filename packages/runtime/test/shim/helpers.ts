@@ -173,8 +173,9 @@ export class Scratch {
     return path;
   }
 
-  stateDir(): string {
-    const dir = join(this.dir, `state-${randomBytes(4).toString('hex')}`);
+  /** A state dir path (not created: the shim creates it); `padding` makes the path longer. */
+  stateDir(padding = 0): string {
+    const dir = join(this.dir, `state-${randomBytes(4).toString('hex')}${'-'.repeat(padding)}`);
     this.stateDirs.add(dir);
     return dir;
   }

@@ -295,11 +295,24 @@ describe('dyshim with a TTY', () => {
   });
 });
 
+describe('dyshim shutdown', () => {
+  it('removes its socket and pid file on SIGTERM and leaves the container running', async () => {
+    const c = await startContainer(['sleep', '1000']);
+    await scratch.start(c.id);
+    process.kill(c.shimPid, 'SIGTERM');
+    await waitFor('the shim to exit', () => !isAlive(c.shimPid));
+    expect(existsSync(join(c.stateDir, 'attach.sock'))).toBe(false);
+    expect(existsSync(join(c.stateDir, 'shim.pid'))).toBe(false);
+    expect(isAlive(c.pid)).toBe(true);
+  });
+});
+
 describe('dyshim exec processes and exit commands', () => {
   it('runs an exec process with its own TTY shim while the container keeps running', async () => {
     const c = await startContainer(['sleep', '1000']);
     await scratch.start(c.id);
-    const stateDir = scratch.stateDir();
+    // Longer than a socket address can hold, as engine state paths can be.
+    const stateDir = scratch.stateDir(120);
     const processFile = scratch.processFile({ args: ['sh'], tty: true });
     const exec = await startShim({
       id: c.id,

@@ -211,10 +211,19 @@ void runtime_abort(const struct shim_options *o, pid_t pid)
 
 int runtime_start(const struct shim_options *o, struct runtime_result *r, char *err, size_t errlen)
 {
-  char pid_path[4096], console_path[4096];
+  char pid_path[4096], console_path[4096], console_dir[64] = "";
   path_in_state(o, "pid", pid_path, sizeof pid_path);
   path_in_state(o, "console.sock", console_path, sizeof console_path);
   unlink(pid_path);
+  if (o->tty && strlen(console_path) >= sizeof(((struct sockaddr_un *) 0)->sun_path)) {
+    /* Too long for a socket address: use a private directory in /tmp. */
+    strcpy(console_dir, "/tmp/dyshim-XXXXXX");
+    if (!mkdtemp(console_dir)) {
+      snprintf(err, errlen, "cannot create a directory for the console socket: %s", strerror(errno));
+      return -1;
+    }
+    snprintf(console_path, sizeof console_path, "%s/console.sock", console_dir);
+  }
 
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
@@ -322,6 +331,8 @@ out:
     close(console_fd);
     unlink(console_path);
   }
+  if (console_dir[0])
+    rmdir(console_dir);
   if (rc < 0)
     unlink(pid_path);
   return rc;
