@@ -82,12 +82,30 @@ export async function readLesson(dir: string): Promise<LessonResult> {
   const rel = (p: string) => toPosix(path.join(folder, p));
   const yamlFile = rel('lesson.yaml');
   const issues: LintIssue[] = [];
-
-  let yamlText: string;
+  let root: string;
   try {
-    yamlText = await readFile(path.join(abs, 'lesson.yaml'), 'utf8');
+    root = await realpath(abs);
   } catch {
-    return { issues: [{ file: yamlFile, line: 1, rule: 'missing-file', message: 'lesson.yaml is missing' }] };
+    return { issues: [{ file: yamlFile, line: 1, rule: 'missing-file', message: `${dir} does not exist` }] };
+  }
+  // Uploaded folders may hold links: never read a lesson file from outside the folder.
+  const readInside = async (name: string): Promise<string | undefined> => {
+    const state = await lessonFileState(root, name);
+    if (state === 'escapes')
+      issues.push({
+        file: rel(name),
+        line: 1,
+        rule: 'file-escape',
+        message: `${name} is a link to somewhere outside the lesson folder`,
+      });
+    return state === 'ok' ? readFile(path.join(root, name), 'utf8') : undefined;
+  };
+
+  const yamlText = await readInside('lesson.yaml');
+  if (yamlText === undefined) {
+    if (!issues.length)
+      issues.push({ file: yamlFile, line: 1, rule: 'missing-file', message: 'lesson.yaml is missing' });
+    return { issues };
   }
   const src = parseYamlSource(yamlText, yamlFile);
   issues.push(...src.issues);
@@ -95,10 +113,9 @@ export async function readLesson(dir: string): Promise<LessonResult> {
   const md: Partial<Record<Locale, { file: string; source: string; outline: MarkdownOutline }>> = {};
   for (const locale of LOCALES) {
     const file = rel(`${locale}.md`);
-    let source: string;
-    try {
-      source = await readFile(path.join(abs, `${locale}.md`), 'utf8');
-    } catch {
+    const source = await readInside(`${locale}.md`);
+    if (source === undefined) {
+      if (issues.some((i) => i.file === file && i.rule === 'file-escape')) continue;
       issues.push({
         file,
         line: 1,
@@ -144,7 +161,6 @@ export async function readLesson(dir: string): Promise<LessonResult> {
 
   // Files referenced from lesson.yaml, and a reference solution per non-quiz step. They run as root (in the box
   // or on the host), so they must be regular files that really live inside the lesson folder.
-  const root = await realpath(abs);
   const fileIssue = async (relPath: string, what: string, at: { line: number; column?: number }) => {
     const state = await lessonFileState(root, relPath);
     if (state === 'ok') return;

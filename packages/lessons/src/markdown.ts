@@ -113,12 +113,8 @@ export function prepareMarkdown(source: string, file: string, locale: Locale): P
   const issue = (node: Parameters<typeof lineOf>[0], rule: string, message: string) =>
     issues.push({ file, ...lineOf(node), rule, message });
 
-  const walk = (
-    parent: { children: RootContent[] | ElementLike[] },
-    stepId: string | undefined,
-    depth: number,
-  ) => {
-    const children = parent.children as RootContent[];
+  const walk = (parent: { children: RootContent[] }, stepId: string | undefined, depth: number) => {
+    const children = parent.children;
     for (let i = 0; i < children.length; i++) {
       const node = children[i] as RootContent;
       if (node.type === 'code') {
@@ -197,8 +193,6 @@ export function prepareMarkdown(source: string, file: string, locale: Locale): P
   }
   return { mdast, outline, issues };
 }
-
-type ElementLike = { children: unknown[] };
 
 function rewriteDirective(
   node: Directive,
@@ -545,5 +539,3 @@ export function sanitizeDiff(stages: HastStages, file: string): LintIssue[] {
 function truncate(s: string): string {
   return s.length > 40 ? `${s.slice(0, 37)}...` : s;
 }
-
-export { textOf };

@@ -1,7 +1,7 @@
 import { symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { lintLessons } from '../src/index.js';
+import { lintLessons, readLesson } from '../src/index.js';
 import type { LintIssue } from '../src/types.js';
 import { BASE_EN, BASE_YAML, BASE_ZH, edit, type LessonSpec, lineOf, TempRoot } from './helpers.js';
 
@@ -500,6 +500,15 @@ describe('files that leave the lesson folder', () => {
     await symlink(path.join(root.dir, 'outside.sh'), path.join(dir, 'solutions/second.sh'));
     const issues = await lintLessons(root.dir);
     expectIssue(issues, Y, lineOf(BASE_YAML, '- id: second'), 'file-escape');
+  });
+
+  it('never reads a Markdown file that links outside, and says so', async () => {
+    const dir = await root.lesson({ en: null });
+    await writeFile(path.join(root.dir, 'secret.md'), '# top secret host file\n');
+    await symlink(path.join(root.dir, 'secret.md'), path.join(dir, 'en.md'));
+    const { lesson, issues } = await readLesson(dir);
+    expect(issues).toEqual([expect.objectContaining({ file: EN, line: 1, rule: 'file-escape' })]);
+    expect(lesson).toBeUndefined();
   });
 });
 
