@@ -1,5 +1,6 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { NetworkError } from './errors.js';
 import { run, runInNetns, tryRun } from './exec.js';
 
 const ipLinkList = z.array(
@@ -26,7 +27,7 @@ export async function ensureBridge(name: string, gatewayCidr: string): Promise<v
 export async function deleteLink(name: string): Promise<void> {
   const r = await tryRun('ip', ['link', 'del', 'dev', name]);
   if (r.code !== 0 && (await linkExists(name))) {
-    throw new Error(`ip link del ${name}: ${r.stderr.trim()}`);
+    throw new NetworkError('command_failed', `ip link del ${name}: ${r.stderr.trim()}`);
   }
 }
 
@@ -51,8 +52,17 @@ export async function hostRoutes(): Promise<HostRoute[]> {
     .map((r) => ({ dst: r.dst.includes('/') ? r.dst : `${r.dst}/32`, dev: r.dev }));
 }
 
+/** Sets a sysctl; a read-only /proc/sys (e.g. inside a lab box) is fine when the value is already right. */
 export async function setSysctl(key: string, value: string): Promise<void> {
-  await writeFile(`/proc/sys/${key.replaceAll('.', '/')}`, value);
+  const path = `/proc/sys/${key.replaceAll('.', '/')}`;
+  try {
+    await writeFile(path, value);
+  } catch (err) {
+    const current = await readFile(path, 'utf8').catch(() => '');
+    if (current.trim() !== value) {
+      throw new NetworkError('command_failed', `cannot set ${key}=${value}: ${(err as Error).message}`);
+    }
+  }
 }
 
 export interface VethPlan {

@@ -154,7 +154,8 @@ export class TestEnv {
     const pid = proc.pid;
     if (!pid) throw new Error('unshare did not start');
     // Wait until unshare has exec'd sleep inside the new netns.
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 250) throw new Error('unshare -n sleep did not come up');
       const [mine, theirs] = await Promise.all([
         must('readlink', ['/proc/self/ns/net']),
         sh('readlink', [`/proc/${pid}/ns/net`]),
