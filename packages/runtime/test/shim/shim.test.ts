@@ -10,6 +10,7 @@ import {
   FrameDecoder,
   FrameType,
   readExit,
+  readShimPid,
   ShimStartError,
   type StartShimOptions,
   shimBinaryPath,
@@ -143,6 +144,25 @@ describe('dyshim with a non-TTY container', () => {
     const client = await attached(c.stateDir);
     await scratch.start(c.id);
     expect(await client.exited).toMatchObject({ exitCode: 0, signal: null, oomKilled: false });
+  });
+
+  it('starts afresh in a reused state dir while the previous shim still lingers', async () => {
+    const stateDir = scratch.stateDir();
+    const first = await startContainer(['sh', '-c', 'exit 9'], { stateDir });
+    const firstClient = await attached(stateDir);
+    await scratch.start(first.id);
+    expect(await firstClient.exited).toMatchObject({ exitCode: 9 });
+
+    // As a restart policy does: a new shim before the old one has gone.
+    const second = await startContainer(['sleep', '1000'], { stateDir });
+    expect(await readExit(stateDir)).toBeNull();
+    await waitFor('the first shim to exit', () => !isAlive(first.shimPid));
+    expect(await readShimPid(stateDir)).toBe(second.shimPid);
+    const client = await attached(stateDir);
+    await scratch.start(second.id);
+    client.attachment.signal(9);
+    expect(await client.exited).toMatchObject({ exitCode: 137 });
+    expect(await readExit(stateDir)).toMatchObject({ exitCode: 137 });
   });
 
   it('passes stdin through and closes it on request', async () => {

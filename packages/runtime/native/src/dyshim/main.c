@@ -235,6 +235,10 @@ int main(int argc, char **argv)
     report(report_fd, "ERR cannot enter %s: %s", o.state_dir, strerror(errno));
     _exit(1);
   }
+  /* A restarted container reuses its state dir: the last run's exit record
+   * must not describe this one. */
+  unlink("exit");
+  unlink("exit.tmp");
   int devnull = open("/dev/null", O_RDWR);
   if (devnull >= 0) {
     dup2(devnull, 0);

@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
@@ -76,6 +77,8 @@ static struct {
   struct client *graveyard;
   char exit_json[256];
   size_t exit_len;
+  dev_t attach_dev;
+  ino_t attach_ino;
 } S;
 
 static char read_buf[READ_CHUNK];
@@ -131,11 +134,25 @@ static void arm_stall_timer(bool on)
   timerfd_settime(S.stall_timer.fd, 0, &its, NULL);
 }
 
+/* A successor shim (a restarted container) may already own these names in
+ * the same state dir: remove them only if they are still ours. */
 static void cleanup_and_exit(int code) SHIM_NORETURN;
 static void cleanup_and_exit(int code)
 {
-  unlink("attach.sock");
-  unlink("shim.pid");
+  struct stat st;
+  if (stat("attach.sock", &st) == 0 && st.st_dev == S.attach_dev && st.st_ino == S.attach_ino)
+    unlink("attach.sock");
+  char buf[32];
+  int fd = open("shim.pid", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ssize_t r = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (r > 0) {
+      buf[r] = '\0';
+      if (atol(buf) == (long) getpid())
+        unlink("shim.pid");
+    }
+  }
   _exit(code);
 }
 
@@ -698,6 +715,11 @@ void shim_serve(const struct shim_options *o, struct runtime_result *r, int list
   if (S.epfd < 0)
     cleanup_and_exit(1);
   S.output[0].fd = S.output[1].fd = S.stdin_src.fd = S.pidfd.fd = -1;
+  struct stat st;
+  if (stat("attach.sock", &st) == 0) {
+    S.attach_dev = st.st_dev;
+    S.attach_ino = st.st_ino;
+  }
 
   ep_add(&S.sig, SRC_SIGNAL, signal_fd, EPOLLIN);
   ep_add(&S.listen, SRC_LISTEN, listen_fd, EPOLLIN);
@@ -755,7 +777,9 @@ void shim_serve(const struct shim_options *o, struct runtime_result *r, int list
       case SRC_STDIN:
         if (s->fd < 0)
           break;
-        if (ev & EPOLLERR && S.master_fd < 0) {
+        if (ev & (EPOLLERR | EPOLLHUP)) {
+          /* The reader is gone (pipe) or no slave is open (PTY); hang-ups
+           * are reported even with no events requested, so stop watching. */
           ep_close(&S.stdin_src);
           bytebuf_free(&S.stdin_buf);
           set_clients_paused(false);
