@@ -384,6 +384,7 @@ export class NetworkManager {
   }
 
   async disconnect(containerId: string, network: string, netnsPath?: string): Promise<void> {
+    containerIdSchema.parse(containerId);
     await this.store.withLock(async () => {
       const ep = await this.store.readEndpoint(containerId);
       // The caller may name the network by name, id or id prefix, as the user typed it.
@@ -472,6 +473,7 @@ export class NetworkManager {
   }
 
   async unpublish(containerId: string): Promise<void> {
+    containerIdSchema.parse(containerId);
     await this.store.withLock(async () => {
       await this.firewall.removeContainer(containerId);
       const ep = await this.store.readEndpoint(containerId);
@@ -487,6 +489,7 @@ export class NetworkManager {
   }
 
   async hostsFile(containerId: string): Promise<string> {
+    containerIdSchema.parse(containerId);
     const endpoints = await this.store.listEndpoints();
     return hostsFor(containerId, endpoints);
   }

@@ -49,3 +49,17 @@ describe('addresses and files', () => {
     expect(out).toContain('10.0.0.3\tdb\n');
   });
 });
+
+describe('input checks', () => {
+  it('refuses container ids that could escape the state directory, before touching anything', async () => {
+    const { NetworkManager } = await import('../../src/networks/index.js');
+    const m = new NetworkManager({
+      stateRoot: '/nonexistent-dockyard-root',
+      runRoot: '/nonexistent-dockyard-run',
+    });
+    await expect(m.hostsFile('../../etc/passwd')).rejects.toThrow();
+    await expect(m.unpublish('a/b')).rejects.toThrow();
+    await expect(m.disconnect('..', 'bridge')).rejects.toThrow();
+    await expect(m.create({ name: 'has space' })).rejects.toMatchObject({ code: 'invalid_name' });
+  });
+});
