@@ -1,0 +1,10 @@
+#!/bin/bash
+set -euo pipefail
+if [ "$(docker inspect -f '{{.State.Running}}' limited 2>/dev/null)" != true ]; then
+  docker rm -f limited >/dev/null 2>&1 || true
+  docker run -d --name limited -m 64m --cpus 0.5 --pids-limit 30 busybox sleep 11801
+fi
+PID=$(docker inspect -f '{{.State.Pid}}' limited)
+CGPATH=$(sed -n 's/^0:://p' "/proc/$PID/cgroup")
+cat "/sys/fs/cgroup$CGPATH/memory.max" > /root/limited-memory.max
+cat "/sys/fs/cgroup$CGPATH/cpu.max" > /root/limited-cpu.max
