@@ -1,0 +1,33 @@
+import { type LabTokenResponse, signLabToken } from '@dockyard/protocol';
+import { NextResponse } from 'next/server';
+import { z } from 'zod';
+import { getSessionUser } from '@/lib/auth';
+import { getLesson } from '@/lib/course';
+import { getSecret } from '@/lib/secrets';
+
+export const dynamic = 'force-dynamic';
+
+const TOKEN_TTL_SECONDS = 120;
+const bodySchema = z.object({ lessonId: z.string().min(1).max(100) });
+
+/** Issues a short-lived token the browser presents to sandboxd to open its lab. */
+export async function POST(request: Request) {
+  const user = await getSessionUser();
+  if (!user) return NextResponse.json({ error: 'unauthenticated' }, { status: 401 });
+  const body = bodySchema.safeParse(await request.json().catch(() => null));
+  if (!body.success) return NextResponse.json({ error: 'bad-request' }, { status: 400 });
+  if (!(await getLesson(body.data.lessonId)))
+    return NextResponse.json({ error: 'not-found' }, { status: 404 });
+  const now = new Date();
+  const token = await signLabToken(
+    { sub: user.id, lesson: body.data.lessonId, role: user.role },
+    getSecret('DOCKYARD_LAB_TOKEN_SECRET', 'lab-token-secret'),
+    { ttlSeconds: TOKEN_TTL_SECONDS, now },
+  );
+  const response: LabTokenResponse = {
+    token,
+    sandboxUrl: process.env.DOCKYARD_SANDBOX_URL ?? 'http://localhost:4000',
+    expiresAt: new Date(now.getTime() + TOKEN_TTL_SECONDS * 1000).toISOString(),
+  };
+  return NextResponse.json(response, { headers: { 'cache-control': 'no-store' } });
+}

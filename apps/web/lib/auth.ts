@@ -1,0 +1,81 @@
+import { databaseKind, databaseUrl, getDb } from '@dockyard/db';
+import { betterAuth } from 'better-auth';
+import { prismaAdapter } from 'better-auth/adapters/prisma';
+import { nextCookies } from 'better-auth/next-js';
+import { headers } from 'next/headers';
+import { getSecret } from './secrets';
+
+const port = process.env.PORT ?? '3000';
+const baseURL = process.env.BETTER_AUTH_URL ?? `http://localhost:${port}`;
+const trustedOrigins = [
+  baseURL,
+  `http://localhost:${port}`,
+  `http://127.0.0.1:${port}`,
+  ...(process.env.DOCKYARD_TRUSTED_ORIGINS?.split(',').filter(Boolean) ?? []),
+];
+
+export const ROLES = ['student', 'instructor', 'admin'] as const;
+export type AppRole = (typeof ROLES)[number];
+
+function createAuth() {
+  const db = getDb();
+  return betterAuth({
+    appName: 'Dockyard',
+    baseURL,
+    secret: getSecret('BETTER_AUTH_SECRET', 'auth-secret'),
+    trustedOrigins,
+    telemetry: { enabled: false },
+    database: prismaAdapter(db, { provider: databaseKind(databaseUrl()) }),
+    emailAndPassword: { enabled: true, autoSignIn: true, minPasswordLength: 8, maxPasswordLength: 128 },
+    user: {
+      additionalFields: {
+        // Never settable from sign-up input; see the create hook below.
+        role: { type: 'string', input: false, defaultValue: 'student', required: false },
+      },
+    },
+    databaseHooks: {
+      user: {
+        create: {
+          // The first account of a fresh install administers it.
+          before: async (user) => ({
+            data: { ...user, role: (await db.user.count()) === 0 ? 'admin' : 'student' },
+          }),
+        },
+      },
+    },
+    rateLimit: {
+      enabled: true,
+      window: 60,
+      max: 100,
+      customRules: {
+        '/sign-in/email': { window: 60, max: 5 },
+        '/sign-up/email': { window: 60, max: 5 },
+      },
+    },
+    plugins: [nextCookies()],
+  });
+}
+
+type Auth = ReturnType<typeof createAuth>;
+const shared = globalThis as unknown as { dockyardAuth?: Auth };
+
+export function getAuth(): Auth {
+  shared.dockyardAuth ??= createAuth();
+  return shared.dockyardAuth;
+}
+
+export interface SessionUser {
+  id: string;
+  name: string;
+  email: string;
+  role: AppRole;
+}
+
+export async function getSessionUser(): Promise<SessionUser | null> {
+  const session = await getAuth().api.getSession({ headers: await headers() });
+  if (!session) return null;
+  const role = (ROLES as readonly string[]).includes(String(session.user.role))
+    ? (session.user.role as AppRole)
+    : 'student';
+  return { id: session.user.id, name: session.user.name, email: session.user.email, role };
+}
