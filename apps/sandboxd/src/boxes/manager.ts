@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readExit, startShim } from '@dockyard/runtime/shim';
+import { readExit, type StartedShim, startShim } from '@dockyard/runtime/shim';
 import { z } from 'zod';
 import { attempt, run } from '../util/exec.js';
 import { boxCgroupDirs, delegateCgroups, removeChildCgroups } from './cgroups.js';
@@ -280,13 +280,46 @@ export class BoxManager {
     }
   }
 
+  /** Where a box keeps its terminals' shim state (inside its volatile run dir). */
+  terminalsDir(id: string): string {
+    return join(this.boxRunDir(id), 'terminals');
+  }
+
+  /**
+   * Starts a login shell with a PTY in the box, held by its own dyshim so it outlives sandboxd restarts.
+   * The caller attaches to `stateDir` for its output.
+   */
+  async startTerminal(
+    id: string,
+    stateDir: string,
+    size: { rows: number; cols: number },
+  ): Promise<StartedShim> {
+    this.get(id);
+    mkdirSync(stateDir, { recursive: true });
+    const processFile = join(stateDir, 'process.json');
+    const spec = {
+      ...this.processSpec(['/bin/bash', '-l'], { tty: true }),
+      consoleSize: { height: size.rows, width: size.cols },
+    };
+    writeFileSync(processFile, JSON.stringify(spec));
+    return startShim({
+      id: this.containerId(id),
+      stateDir,
+      runtime: this.runtime,
+      runtimeRoot: this.runtimeRoot,
+      tty: true,
+      stdin: true,
+      exec: { processFile, execId: randomBytes(6).toString('hex') },
+    });
+  }
+
   private async deleteContainer(id: string) {
     const rt = [this.runtime, '--root', this.runtimeRoot];
     const record = this.boxes.get(id);
     const dirs = record && record.pid > 1 ? boxCgroupDirs(record.pid) : [];
     await attempt(() => run([...rt, 'kill', '--all', this.containerId(id), 'KILL']));
     const shimState = join(this.boxRunDir(id), 'shim');
-    for (let i = 0; i < 100 && existsSync(shimState) && !readExit(shimState); i++) {
+    for (let i = 0; i < 100 && existsSync(shimState) && (await readExit(shimState)) === null; i++) {
       await new Promise((r) => setTimeout(r, 20));
     }
     for (const dir of dirs) await attempt(() => removeChildCgroups(dir));

@@ -1,0 +1,52 @@
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+const repoRoot = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+const size = z.coerce.number().int().positive();
+
+/** sandboxd's settings, from the environment (infra/systemd passes them); everything has a safe default. */
+export const configSchema = z.object({
+  host: z.string().default('127.0.0.1'),
+  port: z.coerce.number().int().min(0).max(65535).default(4100),
+  /** Shared with the web app, which signs lab tokens with it. */
+  tokenSecret: z.string().min(32, 'SANDBOXD_TOKEN_SECRET must be at least 32 characters'),
+  /** Origins allowed to open the socket (the web app's URL). */
+  allowedOrigins: z.array(z.string()).default([]),
+  dataRoot: z.string().default('/var/lib/dockyard/sandboxd'),
+  runRoot: z.string().default('/run/dockyard/sandboxd'),
+  lessonsDir: z.string().default(join(repoRoot, 'lessons')),
+  imageRootfs: z.string().default('/var/cache/dockyard/images/lab-debian/rootfs'),
+  idBase: size.default(1_000_000),
+  maxBoxes: size.default(40),
+  bridge: z.string().max(15).default('dylab0'),
+  subnet: z.string().default('10.231.0.0/16'),
+  cgroupParent: z.string().default('/dockyard-labs'),
+  memoryBytes: size.default(1024 * 1024 * 1024),
+  pids: size.default(1024),
+  cpus: z.coerce.number().positive().default(1),
+  tmpBytes: size.default(512 * 1024 * 1024),
+});
+export type SandboxdConfig = z.infer<typeof configSchema>;
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SandboxdConfig {
+  return configSchema.parse({
+    host: env.SANDBOXD_HOST,
+    port: env.SANDBOXD_PORT,
+    tokenSecret: env.SANDBOXD_TOKEN_SECRET,
+    allowedOrigins: env.SANDBOXD_ALLOWED_ORIGINS?.split(',').filter(Boolean),
+    dataRoot: env.SANDBOXD_DATA_ROOT,
+    runRoot: env.SANDBOXD_RUN_ROOT,
+    lessonsDir: env.LESSONS_DIR,
+    imageRootfs: env.SANDBOXD_IMAGE_ROOTFS,
+    idBase: env.SANDBOXD_ID_BASE,
+    maxBoxes: env.SANDBOXD_MAX_BOXES,
+    bridge: env.SANDBOXD_BRIDGE,
+    subnet: env.SANDBOXD_SUBNET,
+    cgroupParent: env.SANDBOXD_CGROUP_PARENT,
+    memoryBytes: env.SANDBOXD_BOX_MEMORY_BYTES,
+    pids: env.SANDBOXD_BOX_PIDS,
+    cpus: env.SANDBOXD_BOX_CPUS,
+    tmpBytes: env.SANDBOXD_BOX_TMP_BYTES,
+  });
+}

@@ -1,0 +1,306 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { InRootError } from '@dockyard/grader';
+import {
+  type ClientToServerEvents,
+  checkRequestSchema,
+  fileListRequestSchema,
+  fileReadRequestSchema,
+  fileWriteRequestSchema,
+  LAB_NAMESPACE,
+  LabTokenError,
+  labHandshakeSchema,
+  MAX_TERMINALS_PER_BOX,
+  type ProtocolError,
+  type ServerToClientEvents,
+  terminalCloseSchema,
+  terminalDataSchema,
+  terminalOpenSchema,
+  terminalResizeSchema,
+  type VerifiedLabToken,
+  verifyLabToken,
+} from '@dockyard/protocol';
+import pino, { type Logger } from 'pino';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Server, type Socket } from 'socket.io';
+import type { z } from 'zod';
+import { BoxError, BoxManager, type BoxRecord } from './boxes/manager.js';
+import type { SandboxdConfig } from './config.js';
+import { BoxFiles } from './files/api.js';
+import { runStepChecks } from './grading/run-checks.js';
+import { TerminalAttachment } from './terminals/session.js';
+
+type LabSocket = Socket<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  { claims: VerifiedLabToken }
+>;
+type Ack<T> = (result: { ok: true; value: T } | { ok: false; error: ProtocolError }) => void;
+
+function protocolError(code: string, en: string, zh: string): ProtocolError {
+  return { code, message: { en, 'zh-CN': zh } };
+}
+
+/** Maps whatever went wrong to an error the browser can show in the student's language. */
+function toProtocolError(error: unknown): ProtocolError {
+  if (error instanceof InRootError) {
+    return protocolError(`file-${error.code.toLowerCase()}`, error.message, `文件操作失败：${error.message}`);
+  }
+  if (error instanceof BoxError && error.code === 'not-found') {
+    return protocolError('box-not-found', 'That lab machine does not exist.', '这台实验机器不存在。');
+  }
+  if (error instanceof BoxError && error.code === 'capacity') {
+    return protocolError(
+      'capacity',
+      'All lab machines are busy. Please try again in a minute.',
+      '实验机器已满，请稍后再试。',
+    );
+  }
+  const message = (error as Error).message ?? String(error);
+  return protocolError('internal', message, `出错了：${message}`);
+}
+
+export interface Sandboxd {
+  url: string;
+  boxes: BoxManager;
+  close(): Promise<void>;
+}
+
+export async function startSandboxd(
+  config: SandboxdConfig,
+  log: Logger = pino({ level: 'info' }),
+): Promise<Sandboxd> {
+  const boxes = new BoxManager({
+    dataRoot: config.dataRoot,
+    runRoot: config.runRoot,
+    imageRootfs: config.imageRootfs,
+    idBase: config.idBase,
+    maxBoxes: config.maxBoxes,
+    network: { bridge: config.bridge, subnet: config.subnet, chain: 'DOCKYARD-LABS' },
+    cgroupParent: config.cgroupParent,
+    defaultLimits: {
+      memoryBytes: config.memoryBytes,
+      memorySwapBytes: config.memoryBytes,
+      pids: config.pids,
+      cpus: config.cpus,
+      tmpBytes: config.tmpBytes,
+    },
+  });
+  await boxes.init();
+
+  const registry = new Registry();
+  const boxGauge = new Gauge({
+    name: 'dockyard_boxes',
+    help: 'Lab boxes on this host',
+    registers: [registry],
+  });
+  const terminalGauge = new Gauge({
+    name: 'dockyard_terminals',
+    help: 'Attached terminals',
+    registers: [registry],
+  });
+  const checkLatency = new Histogram({
+    name: 'dockyard_check_seconds',
+    help: 'Time to evaluate one step’s checks',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+    registers: [registry],
+  });
+  const boxStarts = new Counter({
+    name: 'dockyard_box_starts_total',
+    help: 'Boxes started',
+    registers: [registry],
+  });
+
+  const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const send = (status: number, type: string, body: string) => {
+      res.writeHead(status, { 'content-type': type });
+      res.end(body);
+    };
+    if (req.method === 'GET' && req.url === '/healthz') {
+      send(200, 'application/json', JSON.stringify({ ok: true, boxes: boxes.list().length }));
+    } else if (req.method === 'GET' && req.url === '/metrics') {
+      boxGauge.set(boxes.list().length);
+      registry.metrics().then((text) => send(200, registry.contentType, text));
+    } else if (!req.url?.startsWith('/socket.io/')) {
+      send(404, 'application/json', JSON.stringify({ error: 'not found' }));
+    }
+  });
+  const io = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, {
+    cors: config.allowedOrigins.length > 0 ? { origin: config.allowedOrigins } : undefined,
+    maxHttpBufferSize: 2 * 1024 * 1024,
+  });
+  const lab = io.of(LAB_NAMESPACE);
+
+  lab.use(async (socket, next) => {
+    const handshake = labHandshakeSchema.safeParse(socket.handshake.auth);
+    if (!handshake.success) return next(new Error('missing lab token'));
+    try {
+      (socket as LabSocket).data.claims = await verifyLabToken(handshake.data.token, config.tokenSecret);
+      next();
+    } catch (error) {
+      next(new Error(error instanceof LabTokenError ? error.code : 'invalid token'));
+    }
+  });
+
+  // One box per student; concurrent connections of the same student wait for the same creation.
+  const creating = new Map<string, Promise<BoxRecord>>();
+  async function boxFor(claims: VerifiedLabToken): Promise<BoxRecord> {
+    if (claims.box !== undefined) {
+      const named = boxes.list().find((b) => b.id === claims.box);
+      // Only staff may open someone else's box, and then only to watch.
+      if (!named || (named.owner !== claims.sub && claims.role === 'student')) {
+        throw new BoxError('not-found', `no such box: ${claims.box}`);
+      }
+      return named;
+    }
+    const existing = boxes.list().find((b) => b.owner === claims.sub && b.pid > 1);
+    if (existing) return existing;
+    let pending = creating.get(claims.sub);
+    if (!pending) {
+      pending = boxes.create({ owner: claims.sub }).finally(() => creating.delete(claims.sub));
+      creating.set(claims.sub, pending);
+      boxStarts.inc();
+    }
+    return pending;
+  }
+
+  lab.on('connection', async (raw) => {
+    const socket = raw as LabSocket;
+    const claims = socket.data.claims;
+    const terminals = new Map<string, TerminalAttachment>();
+    // Output handed to socket.io and not yet flushed by the transport ('drain' = its buffer is empty).
+    let queued = 0;
+    socket.conn.on('drain', () => {
+      queued = 0;
+    });
+    let box: BoxRecord;
+    socket.emit('lab:status', { state: 'starting' });
+    try {
+      box = await boxFor(claims);
+    } catch (error) {
+      socket.emit('lab:error', toProtocolError(error));
+      socket.disconnect(true);
+      return;
+    }
+    socket.emit('lab:status', { state: 'ready' });
+    log.info({ user: claims.sub, box: box.id }, 'lab connected');
+
+    /** Validates a payload, runs the handler, and answers the ack with a value or a protocol error. */
+    function handle<S extends z.ZodType, T>(schema: S, work: (payload: z.infer<S>) => Promise<T> | T) {
+      return async (payload: unknown, ack?: Ack<T>) => {
+        const parsed = schema.safeParse(payload);
+        if (!parsed.success) {
+          ack?.({
+            ok: false,
+            error: protocolError('bad-request', parsed.error.message, `请求无效：${parsed.error.message}`),
+          });
+          return;
+        }
+        try {
+          const value = await work(parsed.data);
+          ack?.({ ok: true, value });
+        } catch (error) {
+          ack?.({ ok: false, error: toProtocolError(error) });
+        }
+      };
+    }
+
+    const readOnly = claims.sub !== box.owner;
+    socket.on(
+      'terminal:open',
+      handle(terminalOpenSchema, async ({ terminalId, rows, cols }) => {
+        if (terminals.has(terminalId)) return { terminalId };
+        if (terminals.size >= MAX_TERMINALS_PER_BOX)
+          throw new Error(`at most ${MAX_TERMINALS_PER_BOX} terminals`);
+        const terminal = await TerminalAttachment.open(
+          boxes,
+          box.id,
+          terminalId,
+          { rows, cols },
+          {
+            data: (data) => {
+              queued += data.length;
+              socket.emit('terminal:data', { terminalId, data });
+            },
+            exit: (exitCode) => {
+              terminals.delete(terminalId);
+              terminalGauge.dec();
+              socket.emit('terminal:exit', { terminalId, exitCode });
+            },
+            pendingBytes: () => queued,
+            onDrain: (cb) => socket.conn.on('drain', cb),
+          },
+          { readOnly },
+        );
+        terminals.set(terminalId, terminal);
+        terminalGauge.inc();
+        return { terminalId };
+      }),
+    );
+    socket.on(
+      'terminal:data',
+      handle(terminalDataSchema, ({ terminalId, data }) => {
+        if (!readOnly) terminals.get(terminalId)?.input(data);
+      }),
+    );
+    socket.on(
+      'terminal:resize',
+      handle(terminalResizeSchema, ({ terminalId, rows, cols }) => {
+        if (!readOnly) terminals.get(terminalId)?.resize(rows, cols);
+      }),
+    );
+    socket.on(
+      'terminal:close',
+      handle(terminalCloseSchema, ({ terminalId }) => {
+        const terminal = terminals.get(terminalId);
+        if (terminal && !readOnly) terminal.hangUp();
+      }),
+    );
+    const files = new BoxFiles(box);
+    socket.on(
+      'file:list',
+      handle(fileListRequestSchema, ({ path }) => ({ path, entries: files.list(path) })),
+    );
+    socket.on(
+      'file:read',
+      handle(fileReadRequestSchema, ({ path }) => ({ path, ...files.read(path) })),
+    );
+    socket.on(
+      'file:write',
+      handle(fileWriteRequestSchema, ({ path, content, encoding }) => {
+        if (readOnly) throw new Error('read-only session');
+        files.write(path, content, encoding);
+        return { path };
+      }),
+    );
+    socket.on(
+      'check:run',
+      handle(checkRequestSchema, async ({ lessonId, stepId }) => {
+        const end = checkLatency.startTimer();
+        try {
+          return await runStepChecks(config.lessonsDir, box, lessonId, stepId);
+        } finally {
+          end();
+        }
+      }),
+    );
+    socket.on('disconnect', () => {
+      for (const terminal of terminals.values()) terminal.detach();
+      terminalGauge.dec(terminals.size);
+      terminals.clear();
+    });
+  });
+
+  await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
+  const address = httpServer.address() as AddressInfo;
+  const url = `http://${config.host}:${address.port}`;
+  log.info({ url }, 'sandboxd listening');
+  return {
+    url,
+    boxes,
+    async close() {
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+    },
+  };
+}
