@@ -32,7 +32,8 @@ async function freePort(): Promise<number> {
 }
 
 async function waitForListener(netns: string, port: number): Promise<void> {
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
+    if (attempt > 500) throw new Error(`nothing listens on port ${port} in ${netns}`);
     const out = await must('ip', ['netns', 'exec', netns, 'ss', '-ltnH']);
     if (out.includes(`:${port} `)) return;
     await new Promise((r) => setTimeout(r, 20));
