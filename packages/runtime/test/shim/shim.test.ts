@@ -188,11 +188,27 @@ describe('dyshim with a non-TTY container', () => {
       stateDir,
       runtime: scratch.runtime,
       runtimeRoot: scratch.runtimeRoot,
+      logPath: join(stateDir, 'ctr.log'),
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ShimStartError);
     expect((err as ShimStartError).message).toMatch(/^cannot start shimtest-\w+: .+/);
     expect((err as ShimStartError).stderr).toMatch(/^dyshim: /);
     expect(existsSync(stateDir)).toBe(false);
+    await expect(scratch.runtimeCmd('state', id)).rejects.toThrow();
+  });
+
+  it('fails to start when the log cannot be opened, before creating the container', async () => {
+    const id = scratch.newId();
+    const err = await startShim({
+      id,
+      bundle: scratch.bundle({ args: ['true'], tty: false }),
+      stateDir: scratch.stateDir(),
+      runtime: scratch.runtime,
+      runtimeRoot: scratch.runtimeRoot,
+      logPath: join(scratch.dir, 'no-such-dir', 'ctr.log'),
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ShimStartError);
+    expect((err as Error).message).toContain('cannot open log');
     await expect(scratch.runtimeCmd('state', id)).rejects.toThrow();
   });
 

@@ -73,10 +73,12 @@ void ring_push(uint8_t type, const char *p, size_t n);
 int ring_foreach(int (*emit)(uint8_t type, const char *p, size_t n, void *ctx), void *ctx);
 
 /* json-file logs. */
-void log_open(const char *path, long long max_size, int max_files);
+int log_open(const char *path, long long max_size, int max_files);
 void log_chunk(int stream, const char *p, size_t n);
 void log_flush_pending(void);
 void log_close(void);
+/* Start-up failed: close, and remove the file if this shim created it. */
+void log_abandon(void);
 
 /* JSON string body escaping with invalid UTF-8 replaced by U+FFFD.
  * Writes through sink(p, n, ctx). Returns the number of trailing input bytes

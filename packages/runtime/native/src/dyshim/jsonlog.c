@@ -207,13 +207,25 @@ static void rotate(void)
     shim_log("cannot reopen log %s: %s", lg.path, strerror(errno));
 }
 
-void log_open(const char *path, long long max_size, int max_files)
+static bool created_by_us;
+
+int log_open(const char *path, long long max_size, int max_files)
 {
   lg.path = strdup(path);
   lg.max_size = max_size;
   lg.max_files = max_files;
-  if (!lg.path || open_log(0) < 0)
-    shim_log("cannot open log %s: %s", path, strerror(errno));
+  created_by_us = access(path, F_OK) != 0;
+  return lg.path ? open_log(0) : -1;
+}
+
+void log_abandon(void)
+{
+  if (lg.fd < 0)
+    return;
+  bool empty = lg.size == 0;
+  log_close();
+  if (created_by_us && empty)
+    unlink(lg.path);
 }
 
 static void write_line(int stream, const unsigned char *p, size_t n, bool hold)

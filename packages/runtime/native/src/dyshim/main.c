@@ -269,9 +269,19 @@ int main(int argc, char **argv)
     _exit(1);
   }
 
+  /* Opened before the container exists, so a bad log path fails the start. */
+  if (o.log_path && log_open(o.log_path, o.log_max_size, o.log_max_files) < 0) {
+    report(report_fd, "ERR cannot open log %s: %s", o.log_path, strerror(errno));
+    unlink("shim.pid");
+    if (created_state_dir)
+      rmdir(o.state_dir);
+    _exit(1);
+  }
+
   struct runtime_result r;
   char err[4096];
   if (runtime_start(&o, &r, err, sizeof err) < 0) {
+    log_abandon();
     unlink("shim.pid");
     if (created_state_dir)
       rmdir(o.state_dir);
@@ -283,13 +293,11 @@ int main(int argc, char **argv)
   if (listen_fd < 0) {
     int e = errno;
     runtime_abort(&o, r.pid);
+    log_abandon();
     unlink("shim.pid");
     report(report_fd, "ERR cannot listen on %s/attach.sock: %s", o.state_dir, strerror(e));
     _exit(1);
   }
-  if (o.log_path)
-    log_open(o.log_path, o.log_max_size, o.log_max_files);
-
   report(report_fd, "OK %d %d", r.pid, getpid());
   shim_serve(&o, &r, listen_fd, signal_fd);
 }
