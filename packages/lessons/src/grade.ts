@@ -1,4 +1,5 @@
 // Server-side quiz grading against the answers kept in the loaded lesson.
+import { answerKeys } from './markdown.js';
 import type { Locale } from './schema.js';
 import type { Lesson, Quiz } from './types.js';
 
@@ -21,10 +22,20 @@ export function findQuiz(lesson: Lesson, quizId: string, locale: Locale = 'en'):
 
 const normalize = (s: string) => s.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
 
-/** Grades one answer. Choice answers are option keys ("b"); text answers compare trimmed and case-insensitive. */
-export function gradeQuiz(lesson: Lesson, quizId: string, answer: string): QuizGrade {
+const keySet = (keys: string[]) => [...new Set(keys.map((k) => k.toLowerCase()))].sort().join(',');
+
+/**
+ * Grades one answer. Choice answers are option keys: "b", or for several right options "a,c" or ["a", "c"]
+ * (all of them, in any order). Text answers compare trimmed and case-insensitive.
+ */
+export function gradeQuiz(lesson: Lesson, quizId: string, answer: string | string[]): QuizGrade {
   const quiz = findQuiz(lesson, quizId) ?? findQuiz(lesson, quizId, 'zh-CN');
   if (!quiz) throw new UnknownQuizError(lesson.id, quizId);
   if (quiz.answer === undefined) return { status: 'pending' };
-  return normalize(answer) === normalize(quiz.answer) ? { status: 'correct' } : { status: 'incorrect' };
+  const correct =
+    quiz.type === 'choice'
+      ? keySet(Array.isArray(answer) ? answer.map((a) => a.trim()) : answerKeys(answer)) ===
+        keySet(answerKeys(quiz.answer))
+      : normalize(Array.isArray(answer) ? answer.join(' ') : answer) === normalize(quiz.answer);
+  return correct ? { status: 'correct' } : { status: 'incorrect' };
 }

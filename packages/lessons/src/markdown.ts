@@ -337,13 +337,17 @@ function rewriteQuiz(
     if (!optionsList)
       issue(node, 'quiz-no-options', `choice quiz "${id ?? '?'}" needs options as a list: "- a. …"`);
     if (!answer) issue(node, 'quiz-no-answer', `choice quiz "${id ?? '?'}" has no answer=… attribute`);
-    else if (optionsList && !options.some((o) => o.key === answer))
-      issue(
-        node,
-        'quiz-answer-not-option',
-        `answer "${answer}" of quiz "${id ?? '?'}" is not one of its options (${options.map((o) => o.key).join(', ')})`,
-      );
+    else if (optionsList)
+      for (const key of answerKeys(answer))
+        if (!options.some((o) => o.key === key))
+          issue(
+            node,
+            'quiz-answer-not-option',
+            `answer "${key}" of quiz "${id ?? '?'}" is not one of its options (${options.map((o) => o.key).join(', ')})`,
+          );
   }
+  // answer=a,c: several options are right and the student picks all of them.
+  const multiple = type === 'choice' && !!answer && answerKeys(answer).length > 1;
   if (id) {
     const quiz: Quiz = { id, type, options, line: lineOf(node).line };
     if (answer) quiz.answer = answer;
@@ -360,9 +364,22 @@ function rewriteQuiz(
   node.attributes = {};
   node.data = {
     hName: 'div',
-    hProperties: { className: ['dy-quiz'], dataQuizId: id ?? '', dataQuizType: type },
+    hProperties: {
+      className: ['dy-quiz'],
+      dataQuizId: id ?? '',
+      dataQuizType: type,
+      ...(multiple ? { dataQuizMultiple: '' } : {}),
+    },
   };
   return node;
+}
+
+/** The option keys of a choice answer: "b" or "a,c". */
+export function answerKeys(answer: string): string[] {
+  return answer
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
 }
 
 function optionKey(li: ListItem): string | undefined {
@@ -407,6 +424,7 @@ export const sanitizeSchema: Schema = {
       ...(defaultSchema.attributes?.div ?? []),
       'dataQuizId',
       'dataQuizType',
+      'dataQuizMultiple',
       ['className', 'dy-quiz', 'dy-quiz-question'],
     ],
     ul: [

@@ -15,6 +15,8 @@ export interface RenderedStep {
 export interface RenderedQuiz {
   id: string;
   type: 'choice' | 'text';
+  /** Several options are right (answer=a,c); the student selects all of them. */
+  multiple: boolean;
   questionHtml: string;
   options: { key: string; html: string }[];
 }
@@ -70,6 +72,7 @@ export async function renderLesson(
       quizzes.push({
         id: String(el.properties.dataQuizId ?? ''),
         type: el.properties.dataQuizType === 'text' ? 'text' : 'choice',
+        multiple: el.properties.dataQuizMultiple !== undefined,
         questionHtml: question ? toHtml(question.children).trim() : '',
         options,
       });

@@ -17,6 +17,17 @@ describe('gradeQuiz', () => {
     expect(gradeQuiz(lesson, 'q1', '')).toEqual({ status: 'incorrect' });
   });
 
+  it('grades several right options as a set', () => {
+    const multi: Lesson = structuredClone(lesson);
+    const q1 = multi.markdown.en.outline.quizzes.find((q) => q.id === 'q1');
+    if (!q1) throw new Error('fixture has no q1');
+    q1.answer = 'a,c';
+    expect(gradeQuiz(multi, 'q1', 'c, a')).toEqual({ status: 'correct' });
+    expect(gradeQuiz(multi, 'q1', ['A', 'c'])).toEqual({ status: 'correct' });
+    expect(gradeQuiz(multi, 'q1', 'a')).toEqual({ status: 'incorrect' });
+    expect(gradeQuiz(multi, 'q1', 'a,b,c')).toEqual({ status: 'incorrect' });
+  });
+
   it('leaves text quizzes without an answer to the instructor', () => {
     expect(gradeQuiz(lesson, 'q2', 'it reaps orphans')).toEqual({ status: 'pending' });
   });

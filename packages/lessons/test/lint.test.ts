@@ -302,6 +302,13 @@ const cases: Case[] = [
     message: /"d".*\(a, b\)/,
   },
   {
+    rule: 'quiz-answer-not-option',
+    spec: { zh: zhWith('answer=b', 'answer=a,x'), en: enWith('answer=b', 'answer=a,x') },
+    file: ZH,
+    line: lineOf(BASE_ZH, ':::quiz{#q1'),
+    message: /"x"/,
+  },
+  {
     rule: 'quiz-no-options',
     spec: { zh: zhWith('- a. 甲\n- b. 乙\n', '') },
     file: ZH,

@@ -31,6 +31,7 @@ describe('renderLesson', () => {
       {
         id: 'q1',
         type: 'choice',
+        multiple: false,
         questionHtml: '<p>What happens with <code>unshare -p</code> but without <code>-f</code>?</p>',
         options: [
           { key: 'a', html: 'Nothing different' },
@@ -41,6 +42,7 @@ describe('renderLesson', () => {
       {
         id: 'q2',
         type: 'text',
+        multiple: false,
         questionHtml: '<p>In one sentence, what is special about PID 1?</p>',
         options: [],
       },
@@ -82,6 +84,17 @@ describe('renderLesson', () => {
     expect(out.html).toMatch(/<li data-option="b">unshare itself/);
     // while the loaded model keeps them for grading
     expect(lesson.markdown.en.outline.quizzes.find((q) => q.id === 'q1')?.answer).toBe('b');
+  });
+
+  it('marks quizzes with several right options, without saying which', async () => {
+    const lesson = await loadLesson(path.join(fixtures, 'course/pid-namespace'));
+    lesson.markdown.en.source = lesson.markdown.en.source.replace('answer=b}', 'answer=a,c}');
+    const out = await renderLesson(lesson, 'en');
+    expect(out.quizzes[0]?.multiple).toBe(true);
+    expect(out.html).toContain(
+      '<div class="dy-quiz" data-quiz-id="q1" data-quiz-type="choice" data-quiz-multiple="">',
+    );
+    expect(out.html).not.toMatch(/a,c/);
   });
 
   it('maps relative image paths through assetUrl and leaves absolute ones alone', async () => {
