@@ -39,10 +39,12 @@ const StartedShimSchema = z.object({
   shimPid: z.number().int().positive(),
 });
 
+/** The shim could not start the process; the message is the OCI runtime's (or the shim's) own. */
 export class ShimStartError extends Error {
   override readonly name = 'ShimStartError';
   constructor(
     message: string,
+    readonly id: string,
     readonly exitCode: number | null,
     readonly stderr: string,
   ) {
@@ -89,13 +91,13 @@ export function startShim(opts: StartShimOptions): Promise<StartedShim> {
     child.stdout.on('data', (b: Buffer) => stdout.push(b));
     child.stderr.on('data', (b: Buffer) => stderr.push(b));
     child.on('error', (err) => {
-      reject(new ShimStartError(`cannot run ${binary}: ${err.message}`, null, ''));
+      reject(new ShimStartError(`cannot run ${binary}: ${err.message}`, opts.id, null, ''));
     });
     child.on('close', (code) => {
       const errText = Buffer.concat(stderr).toString('utf8').trim();
       if (code !== 0) {
         const reason = errText.replace(/^dyshim: /, '') || `dyshim exited with status ${code}`;
-        reject(new ShimStartError(`cannot start ${opts.id}: ${reason}`, code, errText));
+        reject(new ShimStartError(reason, opts.id, code, errText));
         return;
       }
       const outText = Buffer.concat(stdout).toString('utf8').trim();
@@ -104,7 +106,8 @@ export function startShim(opts: StartShimOptions): Promise<StartedShim> {
       } catch (err) {
         reject(
           new ShimStartError(
-            `cannot start ${opts.id}: unexpected dyshim output ${JSON.stringify(outText)} (${(err as Error).message})`,
+            `unexpected dyshim output ${JSON.stringify(outText)} (${(err as Error).message})`,
+            opts.id,
             code,
             errText,
           ),

@@ -191,7 +191,8 @@ describe('dyshim with a non-TTY container', () => {
       logPath: join(stateDir, 'ctr.log'),
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ShimStartError);
-    expect((err as ShimStartError).message).toMatch(/^cannot start shimtest-\w+: .+/);
+    expect((err as ShimStartError).id).toBe(id);
+    expect((err as ShimStartError).message).toMatch(/rootfs/);
     expect((err as ShimStartError).stderr).toMatch(/^dyshim: /);
     expect(existsSync(stateDir)).toBe(false);
     await expect(scratch.runtimeCmd('state', id)).rejects.toThrow();
