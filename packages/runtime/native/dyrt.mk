@@ -1,7 +1,9 @@
 # dyrt: the OCI runtime. Included by the top Makefile.
 DYRT_SRCS := $(wildcard src/dyrt/*.c) src/common/util.c
 DYRT_OBJS := $(patsubst src/%.c,obj/%.o,$(DYRT_SRCS))
-DYRT_LIBS := $(shell pkg-config --libs libseccomp jansson)
+# jansson and libseccomp are linked in statically (glibc stays shared) so the same
+# binary also runs where those libraries are absent, e.g. bind-mounted into a lab box.
+DYRT_LIBS := -Wl,-Bstatic $(shell pkg-config --libs libseccomp jansson) -Wl,-Bdynamic
 DYRT_CFLAGS := $(shell pkg-config --cflags libseccomp jansson)
 
 dyrt: bin/dyrt
