@@ -113,6 +113,24 @@ describe('dyshim with a non-TTY container', () => {
     expect(existsSync(join(stateDir, 'exit'))).toBe(true);
   });
 
+  it('keeps a UTF-8 character split across reads whole in the log, and replaces a dangling one at exit', async () => {
+    const stateDir = scratch.stateDir();
+    const logPath = join(stateDir, 'ctr.log');
+    const c = await startContainer(
+      ['sh', '-c', "printf '\\303'; sleep 0.3; printf '\\251\\n'; sleep 0.3; printf 'x\\342\\202'"],
+      {
+        stateDir,
+        logPath,
+      },
+    );
+    const client = await attached(stateDir);
+    await scratch.start(c.id);
+    await client.exited;
+    expect(client.stdoutBuffer().equals(Buffer.from([0xc3, 0xa9, 0x0a, 0x78, 0xe2, 0x82]))).toBe(true);
+    const lines = logLines(logPath);
+    expect(lines.map((l) => l.log).join('')).toBe('é\nx\uFFFD\uFFFD');
+  });
+
   it('records 128+n and the signal when the process is killed through the attach socket', async () => {
     const c = await startContainer(['sleep', '1000']);
     const client = await attached(c.stateDir);
