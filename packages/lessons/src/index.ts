@@ -20,6 +20,7 @@ export {
   renderLesson,
   renderMarkdown,
 } from './render.js';
+export { RULES, type Rule } from './rules.js';
 export {
   CHECK_KINDS,
   type Check,

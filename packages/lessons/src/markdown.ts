@@ -10,6 +10,7 @@ import remarkGfm from 'remark-gfm';
 import remarkParse from 'remark-parse';
 import remarkRehype from 'remark-rehype';
 import { unified } from 'unified';
+import type { Rule } from './rules.js';
 import type { Locale } from './schema.js';
 import type { CodeBlock, LintIssue, MarkdownOutline, Quiz } from './types.js';
 
@@ -110,7 +111,7 @@ export function prepareMarkdown(source: string, file: string, locale: Locale): P
   const mdast = parseMdast(source);
   const issues: LintIssue[] = [];
   const outline: MarkdownOutline = { steps: [], quizzes: [], codeBlocks: [], asides: [] };
-  const issue = (node: Parameters<typeof lineOf>[0], rule: string, message: string) =>
+  const issue = (node: Parameters<typeof lineOf>[0], rule: Rule, message: string) =>
     issues.push({ file, ...lineOf(node), rule, message });
 
   const walk = (parent: { children: RootContent[] }, stepId: string | undefined, depth: number) => {
@@ -200,7 +201,7 @@ function rewriteDirective(
   locale: Locale,
   stepId: string | undefined,
   depth: number,
-  issue: (node: Parameters<typeof lineOf>[0], rule: string, message: string) => void,
+  issue: (node: Parameters<typeof lineOf>[0], rule: Rule, message: string) => void,
   outline: MarkdownOutline,
 ): RootContent | PhrasingContent {
   const known = DIRECTIVES[node.name];
@@ -294,7 +295,7 @@ function rewriteQuiz(
   attrs: Record<string, string | null | undefined>,
   label: Paragraph | undefined,
   stepId: string | undefined,
-  issue: (node: Parameters<typeof lineOf>[0], rule: string, message: string) => void,
+  issue: (node: Parameters<typeof lineOf>[0], rule: Rule, message: string) => void,
   outline: MarkdownOutline,
 ): ContainerDirective {
   const id = attrs.id ?? undefined;

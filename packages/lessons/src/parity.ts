@@ -1,4 +1,5 @@
 // Rules that compare lesson.yaml, zh-CN.md and en.md: same steps in the same order, same quizzes, same code blocks.
+import type { Rule } from './rules.js';
 import type { Step } from './schema.js';
 import type { CodeBlock, LintIssue, MarkdownOutline, Quiz } from './types.js';
 
@@ -154,7 +155,7 @@ function quizParity({ yamlFile, steps, checkPosition, zh, en }: ParityInput): Li
   for (const q of dedupe(en.outline.quizzes)) {
     const z = zhQuizzes.find((o) => o.id === q.id);
     if (!z) continue;
-    const at = (rule: string, message: string) => issues.push({ file: en.file, line: q.line, rule, message });
+    const at = (rule: Rule, message: string) => issues.push({ file: en.file, line: q.line, rule, message });
     if (z.type !== q.type)
       at('quiz-language-mismatch', `quiz "${q.id}" is type=${q.type} here but type=${z.type} in ${name(zh)}`);
     const keys = (x: Quiz) => x.options.map((o) => o.key).join(',');

@@ -1,3 +1,4 @@
+import type { Rule } from './rules.js';
 import type { Lab, Locale, Localized, Step, Topic } from './schema.js';
 
 export interface LintIssue {
@@ -5,7 +6,7 @@ export interface LintIssue {
   file: string;
   line: number;
   column?: number;
-  rule: string;
+  rule: Rule;
   message: string;
 }
 

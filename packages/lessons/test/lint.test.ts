@@ -1,7 +1,7 @@
 import { symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { lintLessons, readLesson } from '../src/index.js';
+import { lintLessons, RULES, type Rule, readLesson } from '../src/index.js';
 import type { LintIssue } from '../src/types.js';
 import { BASE_EN, BASE_YAML, BASE_ZH, edit, type LessonSpec, lineOf, TempRoot } from './helpers.js';
 
@@ -29,7 +29,7 @@ describe('the base lesson', () => {
 });
 
 interface Case {
-  rule: string;
+  rule: Rule;
   spec: LessonSpec;
   file: string;
   line: number;
@@ -579,5 +579,15 @@ describe('issue positions', () => {
         rule: 'unsafe-html',
       }),
     ]);
+  });
+});
+
+describe('rule coverage', () => {
+  // rules whose examples need more than one lesson folder or a symlink, in the describe blocks above
+  const elsewhere: Rule[] = ['requires-unknown', 'requires-cycle', 'duplicate-lesson-id', 'file-escape'];
+
+  it('every rule has a failing example in this file', () => {
+    const covered = new Set<string>([...cases.map((c) => c.rule), ...elsewhere]);
+    expect(Object.keys(RULES).filter((r) => !covered.has(r))).toEqual([]);
   });
 });
