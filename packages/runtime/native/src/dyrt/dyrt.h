@@ -13,6 +13,7 @@
 struct dyrt_globals {
   const char *root;
   bool debug;
+  int preserve_fds; /* --preserve-fds: fds 3..3+N-1 are passed to the process */
 };
 extern struct dyrt_globals dyrt_g;
 

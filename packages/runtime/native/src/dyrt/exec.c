@@ -133,6 +133,8 @@ int cmd_exec(int argc, char **argv)
       json_array_append_new(extra_gids, json_integer(atoi(optarg)));
       break;
     case 'F':
+      dyrt_g.preserve_fds = atoi(optarg);
+      break;
     case 'l':
     case 'a':
       break;

@@ -56,6 +56,7 @@ static int do_create_or_run(int argc, char **argv, bool run)
       break;
     case 'F':
       o.preserve_fds = atoi(optarg);
+      dyrt_g.preserve_fds = o.preserve_fds;
       break;
     case 'k':
     case 's':

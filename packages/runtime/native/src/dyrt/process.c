@@ -141,7 +141,10 @@ void process_exec(json_t *process)
   if (!args[0])
     dy_die("process.args must not be empty");
   environ = spec_strv(json_object_get(process, "env"));
-  int keep = 3 + listen_fds(process);
+  int extra = listen_fds(process);
+  if (dyrt_g.preserve_fds > extra)
+    extra = dyrt_g.preserve_fds;
+  int keep = 3 + extra;
   process_close_fds(keep);
   execvp(args[0], args);
   int saved = errno;
