@@ -56,6 +56,11 @@ export async function cleanupLocked(
   const oomKills = await cgroupReader(engine.cgroupsPath(rec.id))
     .oomKills()
     .catch(() => 0);
+  if (oomKills > 0 && !s.oomKilled) {
+    // Recorded before `delete` removes the cgroup, so readers in between still see it.
+    s.oomKilled = true;
+    await engine.containers.save(rec);
+  }
   await engine.runtime.exec(['delete', '--force', rec.id]);
   await teardownNetworking(engine, rec).catch(() => {});
   await unmountRootfs(engine.containers.dir(rec.id)).catch(() => {});
@@ -68,7 +73,7 @@ export async function cleanupLocked(
     pid: 0,
     shimPid: 0,
     exitCode: exit?.exitCode ?? 255,
-    oomKilled: !!exit?.oomKilled || oomKills > 0,
+    oomKilled: !!exit?.oomKilled || s.oomKilled,
     finishedAt,
   };
   let next: Next = { action: 'none' };

@@ -18,6 +18,8 @@ export async function containerChanges(
 ): Promise<{ changes: Change[]; excluded: Set<string> }> {
   const upper = rootfsPaths(engine.containers.dir(rec.id)).upper;
   const lowers = [...rec.layers].reverse().map((d) => engine.images.layerDiff(d));
+  // A container never started has no upper dir yet: no changes.
+  await fs.mkdir(upper, { recursive: true });
   const opaque = await findOpaqueDirs(upper);
   const inLower = async (rel: string) => {
     for (const l of lowers)

@@ -21,7 +21,10 @@ function parseLines(text: string): LogLine[] {
     if (!line) continue;
     try {
       const parsed = LogLineSchema.safeParse(JSON.parse(line));
-      if (parsed.success) out.push(parsed.data);
+      if (!parsed.success) continue;
+      // dyshim writes whole read() chunks; docker's json-file has one record per line, and --tail counts lines.
+      for (const piece of parsed.data.log.split(/(?<=\n)/))
+        if (piece) out.push({ ...parsed.data, log: piece });
     } catch {
       // A line being written right now: skipped, re-read on the next poll.
     }
@@ -87,6 +90,7 @@ export async function readLogs(engine: Engine, ref: string, o: LogsOptions): Pro
     const s = await effectiveState(engine, cur);
     // One more read after the exit so the last lines written before it are not lost.
     if (!isLive(s) && s.status !== 'restarting') finalPass = true;
-    else await sleep(100);
+    // The shim may still be draining the last output into the log right after the exit.
+    await sleep(finalPass ? 250 : 100);
   }
 }

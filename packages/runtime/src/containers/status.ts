@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { cgroupReader } from '../cgroups/index.js';
 import type { Engine } from '../engine.js';
 import { readJson } from '../state/files.js';
 import type { ContainerRecord } from './record.js';
@@ -39,12 +40,19 @@ export async function effectiveState(
   if (s.status !== 'running' && s.status !== 'paused') return s;
   const exit = await readExitFile(engine.containers.shimDir(rec.id));
   if (exit) {
+    // The exit cleanup (which records OOM kills) may not have run yet: ask the cgroup, still there until then.
+    const oom =
+      exit.oomKilled ||
+      s.oomKilled ||
+      (await cgroupReader(engine.cgroupsPath(rec.id))
+        .oomKills()
+        .catch(() => 0)) > 0;
     return {
       ...s,
       status: 'exited',
       pid: 0,
       exitCode: exit.exitCode,
-      oomKilled: !!exit.oomKilled || s.oomKilled,
+      oomKilled: oom,
       finishedAt: exit.finishedAt ?? s.finishedAt,
     };
   }
