@@ -119,7 +119,8 @@ static DY_NORETURN void container_init(struct init_args *a)
 static DY_NORETURN void stage1(struct init_args *a)
 {
   dy_error_fd = a->sync;
-  sync_wait_ack(a->sync); /* placed in the cgroup */
+  /* Namespaces are set up while the parent moves this process into the cgroup
+   * (a slow write on v1): only the cgroup namespace and the init's fork wait for it. */
   ns_join(&a->ns, true);
   if (a->ns.new_user) {
     if (unshare(CLONE_NEWUSER) < 0)
@@ -133,8 +134,11 @@ static DY_NORETURN void stage1(struct init_args *a)
       dy_die_errno("become root in the user namespace");
   }
   ns_join(&a->ns, false);
-  if (unshare(a->ns.flags_new & ~CLONE_NEWUSER) < 0)
+  if (unshare(a->ns.flags_new & ~(CLONE_NEWUSER | CLONE_NEWCGROUP)) < 0)
     dy_die_errno("unshare namespaces");
+  sync_wait_ack(a->sync); /* placed in the cgroup */
+  if ((a->ns.flags_new & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+    dy_die_errno("unshare cgroup namespace");
   /* The init is the runtime's child (CLONE_PARENT) and, with a new pid ns, its pid 1. */
   pid_t pid = (pid_t) syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
   if (pid < 0)
@@ -276,6 +280,23 @@ static pid_t do_create(struct create_opts *o, struct cstate *st)
   if (a.console >= 0)
     close(a.console);
   cg->enter(cgroup_rel, s1);
+  if (a.ns.new_user) {
+    /* The child asks for its id maps first; the cgroup acknowledgement follows. */
+    char msg[2048];
+    ssize_t n;
+    do
+      n = recv(sv[0], msg, sizeof msg - 1, 0);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+      waitpid(s1, NULL, 0);
+      dy_die("container init exited before it was ready");
+    }
+    msg[n] = '\0';
+    if (strcmp(msg, SYNC_MAPS) != 0)
+      dy_die("%s", msg);
+    ns_write_id_maps(s1, config);
+    sync_send(sv[0], SYNC_ACK);
+  }
   sync_send(sv[0], SYNC_ACK);
 
   memset(st, 0, sizeof *st);
@@ -297,10 +318,7 @@ static pid_t do_create(struct create_opts *o, struct cstate *st)
       dy_die("container init exited before it was ready");
     }
     msg[n] = '\0';
-    if (strcmp(msg, SYNC_MAPS) == 0) {
-      ns_write_id_maps(s1, config);
-      sync_send(sv[0], SYNC_ACK);
-    } else if (strncmp(msg, SYNC_PID, strlen(SYNC_PID)) == 0) {
+    if (strncmp(msg, SYNC_PID, strlen(SYNC_PID)) == 0) {
       init = (pid_t) atoi(msg + strlen(SYNC_PID));
       create_cleanup.init_pid = init;
       st->pid = init;
