@@ -35,7 +35,7 @@
  * STALL_MS is dropped and output resumes: no client can hold the container
  * for longer than that, and memory stays bounded either way. */
 #define OUTPUT_PAUSE_BYTES (256 * 1024)
-#define STALL_MS 1000
+#define STALL_MS 2000
 #define STALL_CHECK_MS 200
 
 enum source_kind { SRC_SIGNAL, SRC_LISTEN, SRC_OUTPUT, SRC_STDIN, SRC_TIMER, SRC_STALL_TIMER, SRC_PIDFD, SRC_CLIENT };
