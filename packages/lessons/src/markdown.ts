@@ -74,9 +74,10 @@ export function parseCodeMeta(meta: string | null | undefined): CodeMeta {
   return out;
 }
 
+const markdownParser = unified().use(remarkParse).use(remarkGfm).use(remarkDirective).freeze();
+
 function parseMdast(source: string): MdastRoot {
-  const proc = unified().use(remarkParse).use(remarkGfm).use(remarkDirective);
-  return proc.runSync(proc.parse(source)) as MdastRoot;
+  return markdownParser.runSync(markdownParser.parse(source)) as MdastRoot;
 }
 
 function lineOf(node: { position?: { start: { line: number; column: number } } }): {
@@ -448,14 +449,13 @@ export interface HastStages {
   clean: HastRoot;
 }
 
+const toHast = unified()
+  .use(remarkRehype, { allowDangerousHtml: true, handlers: { code: codeHandler as never } })
+  .use(rehypeRaw)
+  .freeze();
+
 export function toHastStages(mdast: MdastRoot): HastStages {
-  const proc = unified()
-    .use(remarkRehype, {
-      allowDangerousHtml: true,
-      handlers: { code: codeHandler as never },
-    })
-    .use(rehypeRaw);
-  const raw = proc.runSync(structuredClone(mdast)) as HastRoot;
+  const raw = toHast.runSync(structuredClone(mdast)) as HastRoot;
   const clean = sanitize(raw, sanitizeSchema) as HastRoot;
   undoDoubleClobber(clean);
   return { raw, clean };
