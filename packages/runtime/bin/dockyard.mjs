@@ -2,7 +2,7 @@
 // Launcher for the dockyard CLI. Start-up time matters (every verb is a process, and so is every container
 // exit's cleanup), so the TypeScript sources are bundled once with esbuild into dist/dockyard.mjs and rebuilt
 // only when a source file is newer; without esbuild it falls back to tsx's loader.
-import { existsSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -43,6 +43,28 @@ async function entry() {
     register();
     return join(srcDir, 'cli/main.ts');
   }
+}
+
+// dyshim runs `container cleanup <id> <generation>` at every container exit. Usually a verb got there first
+// (run --rm, stop, rm): then there is nothing to do, and loading the whole engine for that would double the
+// cost of a short-lived container.
+function cleanupAlreadyDone(args) {
+  if (args[0] !== 'container' || args[1] !== 'cleanup' || !/^[0-9a-f]{64}$/.test(args[2] ?? '')) return false;
+  const record = join(process.env.DOCKYARD_ROOT || '/var/lib/dockyard', 'containers', args[2], 'container.json');
+  try {
+    const { state } = JSON.parse(readFileSync(record, 'utf8'));
+    const live = state.status === 'running' || state.status === 'paused';
+    return !live || (args[3] !== undefined && String(state.generation) !== args[3]);
+  } catch (e) {
+    return e.code === 'ENOENT';
+  }
+}
+if (cleanupAlreadyDone(process.argv.slice(2))) process.exit(0);
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  process.stdout.write(`Dockyard version ${version}\n`);
+  process.exit(0);
 }
 
 const { main } = await import(pathToFileURL(await entry()).href);

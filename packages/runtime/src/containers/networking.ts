@@ -81,7 +81,8 @@ export async function teardownNetworking(engine: Engine, rec: ContainerRecord): 
   const nets = await engine.networks();
   const ns = netnsPath(engine.cfg.run, rec.id);
   if (nets.available) {
-    await nets.unpublish(rec.id).catch(() => {});
+    // Each call takes the networks lock and may run iptables: only undo what this run set up.
+    if (rec.host.ports.length || rec.state.ports.length) await nets.unpublish(rec.id).catch(() => {});
     for (const net of Object.keys(rec.networks)) await nets.disconnect(rec.id, net, ns).catch(() => {});
   }
   rec.networks = {};

@@ -41,7 +41,7 @@ export async function removeLocked(
 ): Promise<void> {
   rec.state.status = 'removing';
   await engine.containers.save(rec);
-  await engine.runtime.exec(['delete', '--force', rec.id]);
+  if (await engine.runtime.hasState(rec.id)) await engine.runtime.exec(['delete', '--force', rec.id]);
   await teardownNetworking(engine, rec).catch(() => {});
   await unmountRootfs(engine.containers.dir(rec.id));
   await engine.containers.removeFiles(rec.id);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { EngineConfig } from '../config.js';
 import { run } from '../util/exec.js';
@@ -22,6 +23,11 @@ export class OciRuntime {
     if (r.code !== 0)
       throw new Error(cleanRuntimeError(r.stderr) || `${path.basename(this.cfg.runtime)} ${args[0]} failed`);
     return r.stdout;
+  }
+
+  /** Whether the runtime still has state for id (runc, crun and dyrt keep it in <root>/<id>). */
+  async hasState(id: string): Promise<boolean> {
+    return existsSync(path.join(this.root, id));
   }
 
   async state(id: string): Promise<{ status: string; pid: number } | undefined> {

@@ -76,7 +76,7 @@ export async function startLocked(
   const shimDir = engine.containers.shimDir(rec.id);
   let created = false;
   try {
-    await engine.runtime.exec(['delete', '--force', rec.id]);
+    if (await engine.runtime.hasState(rec.id)) await engine.runtime.exec(['delete', '--force', rec.id]);
     await engine.containers.clearRunState(rec.id);
     await fs.mkdir(shimDir, { recursive: true });
     const rootfs = await mountRootfs(engine.images, rec.layers, dir);

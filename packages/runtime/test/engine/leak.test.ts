@@ -6,7 +6,7 @@ beforeAll(() => t.setup());
 afterAll(() => t.teardown());
 
 const CYCLES = 200;
-const PARALLEL = 8;
+const PARALLEL = 6;
 
 describe('resource leaks', () => {
   it(`${CYCLES} run --rm cycles leave no mounts, cgroups, veths, netns or processes`, async () => {
@@ -31,5 +31,5 @@ describe('resource leaks', () => {
     const { readdirSync, existsSync } = await import('node:fs');
     const netns = existsSync(`${t.run}/netns`) ? readdirSync(`${t.run}/netns`) : [];
     expect(netns).toEqual([]);
-  });
+  }, 600_000);
 });
