@@ -1,5 +1,7 @@
 // The same bundle under dyrt, runc and crun: the process must see the same world.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   hostNsInode,
@@ -11,6 +13,7 @@ import {
   RuntimeSession,
   runEverywhere,
   sh,
+  TEST_PREFIX,
 } from './helpers.js';
 
 let sessions: Record<RuntimeName, RuntimeSession>;
@@ -164,6 +167,34 @@ describe('a container process under dyrt behaves as under runc and crun', () => 
     );
     const out = expectSameEverywhere({ dyrt: r.dyrt.stdout, runc: r.runc.stdout, crun: r.crun.stdout });
     expect(out.replace(/ +/g, ' ')).toBe(' 0 100000 65536\n 0 100000 65536\n0\n0:0\n');
+  });
+
+  it('applies bind mounts, sysctls, the oom score, env and cwd', async () => {
+    const shared = mkdtempSync(join(tmpdir(), `${TEST_PREFIX}-shared-`));
+    try {
+      writeFileSync(join(shared, 'greeting'), 'hi from the host\n');
+      const r = await runEverywhere(sessions, (c) => {
+        c.mounts.push({
+          destination: '/data',
+          type: 'bind',
+          source: shared,
+          options: ['rbind', 'ro', 'rprivate'],
+        });
+        c.linux = { ...c.linux, sysctl: { 'net.ipv4.ip_forward': '1' } };
+        Object.assign(c.process, { oomScoreAdj: 500 });
+        c.process.env.push('DYRT_CONFORMANCE=yes');
+        c.process.cwd = '/data';
+        c.process.args = [
+          'sh',
+          '-c',
+          'cat greeting; touch x 2>/dev/null || echo bind-ro; cat /proc/sys/net/ipv4/ip_forward /proc/self/oom_score_adj; echo $DYRT_CONFORMANCE; pwd',
+        ];
+      });
+      const out = expectSameEverywhere({ dyrt: r.dyrt.stdout, runc: r.runc.stdout, crun: r.crun.stdout });
+      expect(out).toBe('hi from the host\nbind-ro\n1\n500\nyes\n/data\n');
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+    }
   });
 
   it('kills a memory hog at the 64 MiB limit', async () => {
