@@ -26,6 +26,21 @@ export const configSchema = z.object({
   pids: size.default(1024),
   cpus: z.coerce.number().positive().default(1),
   tmpBytes: size.default(512 * 1024 * 1024),
+  /** Each box's writable layer is an ext4 image of this size (0 = uncapped plain directory). */
+  diskBytes: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(2 * 1024 * 1024 * 1024),
+  /** Compressed size cap of a saved writable layer; larger ones are not kept. */
+  saveMaxBytes: size.default(256 * 1024 * 1024),
+  maxBoxesPerUser: size.default(1),
+  /** A box without terminal input, file or check activity for this long is saved and reaped. */
+  idleTimeoutSeconds: size.default(30 * 60),
+  maxLifetimeSeconds: size.default(6 * 60 * 60),
+  reapIntervalSeconds: size.default(30),
+  /** Unowned boxes kept started so "Start lab" is near-instant (0 = none). */
+  poolSize: z.coerce.number().int().min(0).default(2),
 });
 export type SandboxdConfig = z.infer<typeof configSchema>;
 
@@ -48,5 +63,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SandboxdCon
     pids: env.SANDBOXD_BOX_PIDS,
     cpus: env.SANDBOXD_BOX_CPUS,
     tmpBytes: env.SANDBOXD_BOX_TMP_BYTES,
+    diskBytes: env.SANDBOXD_BOX_DISK_BYTES,
+    saveMaxBytes: env.SANDBOXD_SAVE_MAX_BYTES,
+    maxBoxesPerUser: env.SANDBOXD_MAX_BOXES_PER_USER,
+    idleTimeoutSeconds: env.SANDBOXD_IDLE_TIMEOUT_SECONDS,
+    maxLifetimeSeconds: env.SANDBOXD_MAX_LIFETIME_SECONDS,
+    reapIntervalSeconds: env.SANDBOXD_REAP_INTERVAL_SECONDS,
+    poolSize: env.SANDBOXD_POOL_SIZE,
   });
 }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { InRootError } from '@dockyard/grader';
 import {
   type ClientToServerEvents,
@@ -10,6 +11,7 @@ import {
   LAB_NAMESPACE,
   LabTokenError,
   labHandshakeSchema,
+  labResetSchema,
   MAX_TERMINALS_PER_BOX,
   type ProtocolError,
   type ServerToClientEvents,
@@ -57,6 +59,13 @@ function toProtocolError(error: unknown): ProtocolError {
       '实验机器已满，请稍后再试。',
     );
   }
+  if (error instanceof BoxError && error.code === 'owner-limit') {
+    return protocolError(
+      'owner-limit',
+      'You already have as many lab machines as allowed. Close one first.',
+      '你的实验机器数量已达上限，请先关闭一台。',
+    );
+  }
   const message = (error as Error).message ?? String(error);
   return protocolError('internal', message, `出错了：${message}`);
 }
@@ -65,6 +74,10 @@ export interface Sandboxd {
   url: string;
   boxes: BoxManager;
   close(): Promise<void>;
+  /** One pass of the reaper (it also runs on its own every reapIntervalSeconds). */
+  reap(): Promise<void>;
+  /** Boxes in the warm pool. */
+  pooled(): BoxRecord[];
 }
 
 export async function startSandboxd(
@@ -79,6 +92,9 @@ export async function startSandboxd(
     maxBoxes: config.maxBoxes,
     network: { bridge: config.bridge, subnet: config.subnet, chain: 'DOCKYARD-LABS' },
     cgroupParent: config.cgroupParent,
+    diskBytes: config.diskBytes,
+    saves: { dir: join(config.dataRoot, 'saves'), maxBytes: config.saveMaxBytes },
+    maxBoxesPerOwner: config.maxBoxesPerUser,
     defaultLimits: {
       memoryBytes: config.memoryBytes,
       memorySwapBytes: config.memoryBytes,
@@ -87,7 +103,8 @@ export async function startSandboxd(
       tmpBytes: config.tmpBytes,
     },
   });
-  await boxes.init();
+  const { adopted, cleaned } = await boxes.init();
+  log.info({ adopted: adopted.length, cleaned: cleaned.length }, 'boxes re-adopted and leftovers cleaned');
 
   const registry = new Registry();
   const boxGauge = new Gauge({
@@ -111,6 +128,89 @@ export async function startSandboxd(
     help: 'Boxes started',
     registers: [registry],
   });
+  const poolGauge = new Gauge({
+    name: 'dockyard_pool_boxes',
+    help: 'Started boxes waiting for a student',
+    registers: [registry],
+  });
+  const reaped = new Counter({
+    name: 'dockyard_boxes_reaped_total',
+    help: 'Boxes reaped',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+
+  // Warm pool: unowned boxes, handed out on connect and refilled in the background.
+  let closing = false;
+  let refilling: Promise<void> | null = null;
+  const pooled = () => boxes.list().filter((b) => b.owner === null && b.pid > 1);
+  function refillPool() {
+    if (refilling || closing || config.poolSize === 0) return;
+    refilling = (async () => {
+      while (!closing && boxes.list().filter((b) => b.owner === null).length < config.poolSize) {
+        try {
+          await boxes.create();
+        } catch (error) {
+          // At capacity (or a start failure): try again on the next demand or reap.
+          log.warn({ err: error }, 'warm pool refill stopped');
+          break;
+        }
+      }
+    })().finally(() => {
+      refilling = null;
+    });
+  }
+
+  // Sockets attached to each box, told when their box goes away.
+  const socketsByBox = new Map<string, Set<LabSocket>>();
+  function endBox(boxId: string, message: { en: string; 'zh-CN': string }, except?: LabSocket) {
+    for (const socket of socketsByBox.get(boxId) ?? []) {
+      if (socket === except) continue;
+      socket.emit('lab:status', { state: 'stopped', message });
+      socket.disconnect(true);
+    }
+    socketsByBox.delete(boxId);
+  }
+
+  const reapMessages = {
+    idle: {
+      en: 'Your lab machine was stopped after a period of inactivity; your files were saved.',
+      'zh-CN': '实验机器因长时间无操作已停止，你的文件已保存。',
+    },
+    lifetime: {
+      en: 'Your lab machine reached its maximum running time and was stopped; your files were saved.',
+      'zh-CN': '实验机器已达到最长运行时间并已停止，你的文件已保存。',
+    },
+  };
+  async function reap() {
+    const now = Date.now();
+    for (const box of boxes.list()) {
+      if (box.owner === null || box.pid <= 1) continue;
+      const reason =
+        now - Date.parse(box.createdAt) > config.maxLifetimeSeconds * 1000
+          ? 'lifetime'
+          : boxes.idleFor(box.id, now) > config.idleTimeoutSeconds * 1000
+            ? 'idle'
+            : null;
+      if (!reason) continue;
+      endBox(box.id, reapMessages[reason]);
+      try {
+        await boxes.destroy(box.id, { save: true });
+        reaped.inc({ reason });
+        log.info({ box: box.id, owner: box.owner, reason }, 'box reaped');
+      } catch (error) {
+        log.error({ err: error, box: box.id }, 'reaping a box failed');
+      }
+    }
+    refillPool();
+  }
+  let reaping: Promise<void> | null = null;
+  const reaper = setInterval(() => {
+    reaping ??= reap().finally(() => {
+      reaping = null;
+    });
+  }, config.reapIntervalSeconds * 1000);
+  refillPool();
 
   const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
     const send = (status: number, type: string, body: string) => {
@@ -121,6 +221,7 @@ export async function startSandboxd(
       send(200, 'application/json', JSON.stringify({ ok: true, boxes: boxes.list().length }));
     } else if (req.method === 'GET' && req.url === '/metrics') {
       boxGauge.set(boxes.list().length);
+      poolGauge.set(pooled().length);
       registry.metrics().then((text) => send(200, registry.contentType, text));
     } else if (!req.url?.startsWith('/socket.io/')) {
       send(404, 'application/json', JSON.stringify({ error: 'not found' }));
@@ -158,7 +259,18 @@ export async function startSandboxd(
     if (existing) return existing;
     let pending = creating.get(claims.sub);
     if (!pending) {
-      pending = boxes.create({ owner: claims.sub }).finally(() => creating.delete(claims.sub));
+      // A student with saved work needs a fresh box to restore it into; everyone else takes a pooled one.
+      const warm = boxes.layers?.has(claims.sub) ? undefined : pooled()[0];
+      if (warm) {
+        const assigned = boxes.assign(warm.id, claims.sub);
+        boxStarts.inc();
+        refillPool();
+        return assigned;
+      }
+      pending = boxes.create({ owner: claims.sub }).finally(() => {
+        creating.delete(claims.sub);
+        refillPool();
+      });
       creating.set(claims.sub, pending);
       boxStarts.inc();
     }
@@ -183,6 +295,12 @@ export async function startSandboxd(
       socket.disconnect(true);
       return;
     }
+    const attachSocket = (b: BoxRecord) => {
+      const set = socketsByBox.get(b.id) ?? new Set<LabSocket>();
+      socketsByBox.set(b.id, set);
+      set.add(socket);
+    };
+    attachSocket(box);
     socket.emit('lab:status', { state: 'ready' });
     log.info({ user: claims.sub, box: box.id }, 'lab connected');
 
@@ -241,7 +359,9 @@ export async function startSandboxd(
     socket.on(
       'terminal:data',
       handle(terminalDataSchema, ({ terminalId, data }) => {
-        if (!readOnly) terminals.get(terminalId)?.input(data);
+        if (readOnly) return;
+        terminals.get(terminalId)?.input(data);
+        boxes.touch(box.id);
       }),
     );
     socket.on(
@@ -257,26 +377,61 @@ export async function startSandboxd(
         if (terminal && !readOnly) terminal.hangUp();
       }),
     );
-    const files = new BoxFiles(box);
+    let files = new BoxFiles(box);
+    const touch = () => {
+      if (!readOnly) boxes.touch(box.id);
+    };
     socket.on(
       'file:list',
-      handle(fileListRequestSchema, ({ path }) => ({ path, entries: files.list(path) })),
+      handle(fileListRequestSchema, ({ path }) => {
+        touch();
+        return { path, entries: files.list(path) };
+      }),
     );
     socket.on(
       'file:read',
-      handle(fileReadRequestSchema, ({ path }) => ({ path, ...files.read(path) })),
+      handle(fileReadRequestSchema, ({ path }) => {
+        touch();
+        return { path, ...files.read(path) };
+      }),
     );
     socket.on(
       'file:write',
       handle(fileWriteRequestSchema, ({ path, content, encoding }) => {
         if (readOnly) throw new Error('read-only session');
+        touch();
         files.write(path, content, encoding);
         return { path };
       }),
     );
     socket.on(
+      'lab:reset',
+      handle(labResetSchema, async () => {
+        if (readOnly) throw new Error('read-only session');
+        for (const terminal of terminals.values()) terminal.detach();
+        terminalGauge.dec(terminals.size);
+        terminals.clear();
+        const old = box;
+        endBox(
+          old.id,
+          {
+            en: 'This lab machine was reset from another window.',
+            'zh-CN': '这台实验机器已在另一个窗口中重置。',
+          },
+          socket,
+        );
+        await boxes.destroy(old.id);
+        boxes.layers?.discard(claims.sub);
+        box = await boxFor({ ...claims, box: undefined });
+        files = new BoxFiles(box);
+        attachSocket(box);
+        return { boxId: box.id };
+      }),
+    );
+    socket.on(
       'check:run',
       handle(checkRequestSchema, async ({ lessonId, stepId }) => {
+        touch();
         const end = checkLatency.startTimer();
         try {
           return await runStepChecks(config.lessonsDir, box, lessonId, stepId);
@@ -286,6 +441,7 @@ export async function startSandboxd(
       }),
     );
     socket.on('disconnect', () => {
+      socketsByBox.get(box.id)?.delete(socket);
       for (const terminal of terminals.values()) terminal.detach();
       terminalGauge.dec(terminals.size);
       terminals.clear();
@@ -300,7 +456,13 @@ export async function startSandboxd(
     url,
     boxes,
     async close() {
+      closing = true;
+      clearInterval(reaper);
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      await reaping;
+      await refilling;
     },
+    reap,
+    pooled,
   };
 }

@@ -128,8 +128,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const client of clients) client.close();
-  for (const box of sandboxd.boxes.list()) await sandboxd.boxes.destroy(box.id);
   await sandboxd.close();
+  for (const box of sandboxd.boxes.list()) await sandboxd.boxes.destroy(box.id);
   await removeLabNetwork({ bridge: config.bridge, subnet: config.subnet, chain: 'DOCKYARD-LABS' });
   rmSync(work, { recursive: true, force: true });
   rmSync(hostSecret, { force: true });

@@ -108,3 +108,14 @@ export interface ServerToClientEvents {
 /** socket.io namespace on sandboxd and the `auth` the client passes when connecting. */
 export const LAB_NAMESPACE = '/lab';
 export const labHandshakeSchema = z.object({ token: z.string().min(10).max(4096) });
+
+// lab:reset: the student's box (and any saved work) is thrown away and a fresh one takes its place; terminals
+// must be opened again. Declared as interface merges so the events above stay as they are.
+export const labResetSchema = z.object({}).strict();
+export type LabReset = z.infer<typeof labResetSchema>;
+export interface LabResetResult {
+  boxId: string;
+}
+export interface ClientToServerEvents {
+  'lab:reset': (payload: LabReset, ack: Ack<LabResetResult>) => void;
+}

@@ -57,3 +57,11 @@ export function removeChildCgroups(dir: string) {
     rmdirSync(child);
   }
 }
+
+/** The directories of a cgroup path (e.g. `/dockyard-labs/<id>`) in every mounted hierarchy of the host. */
+export function cgroupDirsUnder(path: string): string[] {
+  const dirs = readMountinfo(process.pid)
+    .filter((m) => m.fstype === 'cgroup' || m.fstype === 'cgroup2')
+    .map((m) => join(m.target, path));
+  return [...new Set(dirs)].filter((dir) => existsSync(dir));
+}

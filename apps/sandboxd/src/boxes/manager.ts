@@ -6,15 +6,19 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  rmdirSync,
   rmSync,
+  truncateSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readMountinfo } from '@dockyard/grader';
 import { readExit, type StartedShim, startShim } from '@dockyard/runtime/shim';
 import { z } from 'zod';
 import { attempt, run } from '../util/exec.js';
-import { boxCgroupDirs, delegateCgroups, removeChildCgroups } from './cgroups.js';
+import { boxCgroupDirs, cgroupDirsUnder, delegateCgroups, removeChildCgroups } from './cgroups.js';
+import { LayerStore } from './layers.js';
 import { attachBox, boxAddress, detachBox, ensureLabNetwork, type LabNetworkConfig } from './network.js';
 import { BOX_CAPS, BOX_INIT, boxSpec } from './spec.js';
 
@@ -47,6 +51,12 @@ export interface BoxManagerOptions {
   defaultLimits: BoxLimits;
   /** Host init bind-mounted into every box (reaps zombies as PID 1). */
   initBinary?: string;
+  /** Size of each box's writable layer (an ext4 loop image); 0 = a plain directory without a cap. */
+  diskBytes?: number;
+  /** Saved writable layers (per owner) and their compressed size cap; no saving when absent. */
+  saves?: { dir: string; maxBytes: number };
+  /** Boxes one owner may hold at once. */
+  maxBoxesPerOwner?: number;
 }
 
 export const BoxRecordSchema = z.object({
@@ -58,12 +68,14 @@ export const BoxRecordSchema = z.object({
   pid: z.number().int().positive(),
   createdAt: z.string(),
   owner: z.string().nullable(),
+  /** Where the overlay's upper and work dirs live (a loop-mounted image or a plain dir). */
+  layerDir: z.string().optional(),
 });
 export type BoxRecord = z.infer<typeof BoxRecordSchema>;
 
 export class BoxError extends Error {
   constructor(
-    readonly code: 'capacity' | 'not-found' | 'start-failed',
+    readonly code: 'capacity' | 'owner-limit' | 'not-found' | 'start-failed',
     message: string,
   ) {
     super(message);
@@ -73,17 +85,21 @@ export class BoxError extends Error {
 
 /**
  * Lab box life cycle on one host. A box is an OCI container run by our runtime (dyrt under dyshim): the lab image's
- * layer idmapped into the box's uid range and overlaid with its own writable layer, a delegated cgroup subtree,
- * and an isolated veth on the lab bridge. Every step of create is undone if a later one fails.
+ * layer idmapped into the box's uid range and overlaid with its own writable layer (a size-capped loop filesystem),
+ * a delegated cgroup subtree, and an isolated veth on the lab bridge. Every step of create is undone if a later one
+ * fails; at start-up, live boxes are re-adopted and whatever dead ones left behind is removed.
  */
 export class BoxManager {
   private readonly runtime: string;
   private readonly idCount: number;
   private readonly boxes = new Map<string, BoxRecord>();
+  private readonly lastActive = new Map<string, number>();
+  readonly layers: LayerStore | null;
 
   constructor(private readonly opts: BoxManagerOptions) {
     this.runtime = opts.runtime ?? nativeBin('dyrt');
     this.idCount = opts.idCount ?? 65536;
+    this.layers = opts.saves ? new LayerStore(opts.saves.dir, opts.saves.maxBytes) : null;
   }
 
   private get runtimeRoot() {
@@ -102,7 +118,12 @@ export class BoxManager {
     return `dybox-${id}`;
   }
 
-  async init() {
+  private rt(...args: string[]) {
+    return run([this.runtime, '--root', this.runtimeRoot, ...args]);
+  }
+
+  /** Prepares the host side, re-adopts boxes that are still running and cleans up after the ones that are not. */
+  async init(): Promise<{ adopted: string[]; cleaned: string[] }> {
     for (const dir of [this.opts.dataRoot, this.opts.runRoot, this.runtimeRoot])
       mkdirSync(dir, { recursive: true });
     mkdirSync(join(this.opts.dataRoot, 'boxes'), { recursive: true });
@@ -117,12 +138,72 @@ export class BoxManager {
       chmodSync(dir, 0o711);
     }
     await ensureLabNetwork(this.opts.network);
-    for (const name of readdirSync(join(this.opts.dataRoot, 'boxes'))) {
-      const file = join(this.boxDataDir(name), 'box.json');
-      if (!existsSync(file)) continue;
-      const record = BoxRecordSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-      if (record.success) this.boxes.set(record.data.id, record.data);
+    const ids = new Set<string>();
+    for (const parent of [join(this.opts.dataRoot, 'boxes'), join(this.opts.runRoot, 'boxes')]) {
+      for (const name of readdirSync(parent)) if (/^[0-9a-f]{12}$/.test(name)) ids.add(name);
     }
+    const listed = await this.rt('list', '-q').catch(() => '');
+    for (const line of listed.split('\n')) {
+      const match = /^dybox-([0-9a-f]{12})$/.exec(line.trim());
+      if (match?.[1]) ids.add(match[1]);
+    }
+    const adopted: string[] = [];
+    const cleaned: string[] = [];
+    for (const id of ids) {
+      const record = this.readRecord(id);
+      if (record && (await this.isRunning(record))) {
+        this.boxes.set(id, record);
+        this.lastActive.set(id, Date.now());
+        adopted.push(id);
+      } else {
+        await this.cleanupLeftover(id, record);
+        cleaned.push(id);
+      }
+    }
+    return { adopted, cleaned };
+  }
+
+  private readRecord(id: string): BoxRecord | null {
+    const file = join(this.boxDataDir(id), 'box.json');
+    if (!existsSync(file)) return null;
+    try {
+      const record = BoxRecordSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+      return record.success && record.data.id === id ? record.data : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private async isRunning(record: BoxRecord): Promise<boolean> {
+    try {
+      const state = z
+        .object({ status: z.string(), pid: z.number() })
+        .parse(JSON.parse(await this.rt('state', this.containerId(record.id))));
+      return state.status === 'running' && state.pid === record.pid && existsSync(`/proc/${record.pid}`);
+    } catch {
+      return false;
+    }
+  }
+
+  /** Removes everything a dead (or half-created) box may have left: container, shims, cgroups, veth, mounts, dirs. */
+  private async cleanupLeftover(id: string, record: BoxRecord | null) {
+    const runDir = this.boxRunDir(id);
+    await attempt(() => this.rt('kill', '--all', this.containerId(id), 'KILL'));
+    killShims(runDir);
+    for (const dir of cgroupDirsUnder(`${this.opts.cgroupParent}/${id}`)) {
+      await attempt(() => removeChildCgroups(dir));
+      await attempt(() => rmdirSync(dir));
+    }
+    await attempt(() => this.rt('delete', '--force', this.containerId(id)));
+    await detachBox(record?.hostIf ?? `dyl${id.slice(0, 8)}`);
+    // The writable layer of a box that died with an owner is still the student's work.
+    const upper = record?.layerDir ? join(record.layerDir, 'upper') : undefined;
+    if (record?.owner && upper && this.layers) {
+      await attempt(() => this.layers?.save(record.owner as string, upper, record.idBase));
+    }
+    for (const target of mountsUnder(runDir)) await attempt(() => run(['umount', '-l', target]));
+    rmSync(runDir, { recursive: true, force: true });
+    rmSync(this.boxDataDir(id), { recursive: true, force: true });
   }
 
   list(): BoxRecord[] {
@@ -135,6 +216,35 @@ export class BoxManager {
     return box;
   }
 
+  /** Records student activity (terminal input, file API, checks); idle reaping follows it. */
+  touch(id: string) {
+    if (this.boxes.has(id)) this.lastActive.set(id, Date.now());
+  }
+
+  /** Milliseconds since the box last saw activity. */
+  idleFor(id: string, now = Date.now()): number {
+    return now - (this.lastActive.get(id) ?? now);
+  }
+
+  /** Hands an unowned (pooled) box to an owner. */
+  assign(id: string, owner: string): BoxRecord {
+    const box = this.get(id);
+    if (box.owner !== null) throw new Error(`box ${id} already belongs to someone`);
+    this.checkOwnerLimit(owner);
+    const record = { ...box, owner };
+    writeFileSync(join(this.boxDataDir(id), 'box.json'), JSON.stringify(record));
+    this.boxes.set(id, record);
+    this.touch(id);
+    return record;
+  }
+
+  private checkOwnerLimit(owner: string) {
+    const limit = this.opts.maxBoxesPerOwner ?? 1;
+    if (this.list().filter((b) => b.owner === owner).length >= limit) {
+      throw new BoxError('owner-limit', `at most ${limit} lab box(es) per person`);
+    }
+  }
+
   private freeSlot(): number {
     const used = new Set([...this.boxes.values()].map((b) => b.slot));
     for (let slot = 0; slot < this.opts.maxBoxes; slot++) if (!used.has(slot)) return slot;
@@ -142,12 +252,17 @@ export class BoxManager {
   }
 
   async create(opts: { owner?: string; limits?: Partial<BoxLimits> } = {}): Promise<BoxRecord> {
+    if (opts.owner !== undefined) this.checkOwnerLimit(opts.owner);
     const slot = this.freeSlot();
     const id = randomBytes(6).toString('hex');
     const idBase = this.opts.idBase + slot * this.idCount;
     const address = boxAddress(this.opts.network.subnet, slot);
     if (address === null) throw new BoxError('capacity', 'the lab subnet has no free address');
     const limits = { ...this.opts.defaultLimits, ...opts.limits };
+    const runDir = this.boxRunDir(id);
+    const dataDir = this.boxDataDir(id);
+    const diskBytes = this.opts.diskBytes ?? 0;
+    const layerDir = diskBytes > 0 ? join(runDir, 'disk') : dataDir;
     // Reserve the slot before the first await so concurrent creates never share a uid range.
     const placeholder: BoxRecord = {
       id,
@@ -158,22 +273,42 @@ export class BoxManager {
       pid: 1,
       createdAt: new Date().toISOString(),
       owner: opts.owner ?? null,
+      layerDir,
     };
     this.boxes.set(id, placeholder);
     const undo: Array<() => Promise<unknown> | unknown> = [];
     try {
-      const runDir = this.boxRunDir(id);
-      const dataDir = this.boxDataDir(id);
       const lower = join(runDir, 'lower');
       const rootfs = join(runDir, 'rootfs');
       const bundle = join(runDir, 'bundle');
-      for (const dir of [lower, rootfs, bundle, join(dataDir, 'upper'), join(dataDir, 'work')]) {
-        mkdirSync(dir, { recursive: true });
-      }
+      for (const dir of [lower, rootfs, bundle, dataDir, layerDir]) mkdirSync(dir, { recursive: true });
       undo.push(() => rmSync(runDir, { recursive: true, force: true }));
       undo.push(() => rmSync(dataDir, { recursive: true, force: true }));
-      chownSync(join(dataDir, 'upper'), idBase, idBase);
-      chownSync(join(dataDir, 'work'), idBase, idBase);
+      if (diskBytes > 0) {
+        const image = join(dataDir, 'disk.img');
+        writeFileSync(image, '');
+        truncateSync(image, diskBytes);
+        await run([
+          'mkfs.ext4',
+          '-q',
+          '-F',
+          '-m',
+          '0',
+          '-E',
+          'lazy_itable_init=1,lazy_journal_init=1',
+          image,
+        ]);
+        await run(['mount', '-o', 'loop,nodev,nosuid', image, layerDir]);
+        undo.push(() => run(['umount', layerDir]));
+        rmSync(join(layerDir, 'lost+found'), { recursive: true, force: true });
+      }
+      const upper = join(layerDir, 'upper');
+      const workDir = join(layerDir, 'work');
+      mkdirSync(upper);
+      mkdirSync(workDir);
+      chownSync(upper, idBase, idBase);
+      chownSync(workDir, idBase, idBase);
+      if (opts.owner !== undefined) await this.layers?.restore(opts.owner, upper, idBase);
       await run([
         nativeBin('dyidmap'),
         '--recursive',
@@ -190,7 +325,7 @@ export class BoxManager {
         'overlay',
         `dybox-${id}`,
         '-o',
-        `lowerdir=${lower},upperdir=${join(dataDir, 'upper')},workdir=${join(dataDir, 'work')}`,
+        `lowerdir=${lower},upperdir=${upper},workdir=${workDir}`,
         rootfs,
       ]);
       undo.push(() => run(['umount', rootfs]));
@@ -227,10 +362,11 @@ export class BoxManager {
       delegateCgroups(boxCgroupDirs(started.pid), idBase);
       await attachBox(this.opts.network, { pid: started.pid, hostIf: placeholder.hostIf, address });
       undo.push(() => detachBox(placeholder.hostIf));
-      await run([this.runtime, '--root', this.runtimeRoot, 'start', this.containerId(id)]);
+      await this.rt('start', this.containerId(id));
       const record: BoxRecord = { ...placeholder, pid: started.pid };
       writeFileSync(join(dataDir, 'box.json'), JSON.stringify(record));
       this.boxes.set(id, record);
+      this.touch(id);
       return record;
     } catch (error) {
       this.boxes.delete(id);
@@ -314,30 +450,69 @@ export class BoxManager {
   }
 
   private async deleteContainer(id: string) {
-    const rt = [this.runtime, '--root', this.runtimeRoot];
     const record = this.boxes.get(id);
     const dirs = record && record.pid > 1 ? boxCgroupDirs(record.pid) : [];
-    await attempt(() => run([...rt, 'kill', '--all', this.containerId(id), 'KILL']));
+    await attempt(() => this.rt('kill', '--all', this.containerId(id), 'KILL'));
     const shimState = join(this.boxRunDir(id), 'shim');
     for (let i = 0; i < 100 && existsSync(shimState) && (await readExit(shimState)) === null; i++) {
       await new Promise((r) => setTimeout(r, 20));
     }
     for (const dir of dirs) await attempt(() => removeChildCgroups(dir));
-    await attempt(() => run([...rt, 'delete', '--force', this.containerId(id)]));
+    await attempt(() => this.rt('delete', '--force', this.containerId(id)));
   }
 
-  async destroy(id: string) {
+  /**
+   * Destroys a box. With `save`, its owner's writable layer is kept (compressed, size-capped) for their next box;
+   * without, an owner's earlier save stays as it was.
+   */
+  async destroy(id: string, opts: { save?: boolean } = {}) {
     const box = this.get(id);
     const runDir = this.boxRunDir(id);
-    const errors = [
-      await attempt(() => this.deleteContainer(id)),
+    const errors = [await attempt(() => this.deleteContainer(id))];
+    if (opts.save && box.owner && box.layerDir && this.layers) {
+      const owner = box.owner;
+      const layerDir = box.layerDir;
+      errors.push(await attempt(() => this.layers?.save(owner, join(layerDir, 'upper'), box.idBase)));
+    }
+    errors.push(
       await attempt(() => detachBox(box.hostIf)),
       await attempt(() => run(['umount', join(runDir, 'rootfs')])),
       await attempt(() => run(['umount', join(runDir, 'lower')])),
-    ].filter((e) => e !== null);
+    );
+    if (existsSync(join(this.boxDataDir(id), 'disk.img'))) {
+      errors.push(await attempt(() => run(['umount', join(runDir, 'disk')])));
+    }
+    killShims(runDir);
     rmSync(runDir, { recursive: true, force: true });
     rmSync(this.boxDataDir(id), { recursive: true, force: true });
     this.boxes.delete(id);
-    if (errors.length > 0) throw new Error(`box ${id} cleanup: ${errors.map((e) => e?.message).join('; ')}`);
+    this.lastActive.delete(id);
+    const failed = errors.filter((e) => e !== null);
+    if (failed.length > 0) throw new Error(`box ${id} cleanup: ${failed.map((e) => e?.message).join('; ')}`);
+  }
+}
+
+/** Mount points at or below `dir`, deepest first. */
+function mountsUnder(dir: string): string[] {
+  return readMountinfo(process.pid)
+    .map((m) => m.target)
+    .filter((target) => target === dir || target.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+}
+
+/** Kills the dyshims whose state lives under a box's run dir (the box's own and its terminals'). */
+function killShims(runDir: string) {
+  const stateDirs = [join(runDir, 'shim')];
+  const terminals = join(runDir, 'terminals');
+  if (existsSync(terminals)) for (const name of readdirSync(terminals)) stateDirs.push(join(terminals, name));
+  for (const dir of stateDirs) {
+    try {
+      const pid = Number(readFileSync(join(dir, 'shim.pid'), 'utf8').trim());
+      // Only a dyshim still serving this state dir: pids get reused.
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmdline.includes('dyshim') && cmdline.includes(dir)) process.kill(pid, 'SIGKILL');
+    } catch {
+      // no shim, or it is gone already
+    }
   }
 }
