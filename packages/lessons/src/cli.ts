@@ -7,13 +7,16 @@ const DEFAULT_LESSONS_DIR = path.resolve(fileURLToPath(import.meta.url), '../../
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('-h') || argv.includes('--help')) {
-    console.log('usage: lessons-lint [dir]   (default: the repository lessons/ folder)');
+    console.log('usage: lessons-lint [--json] [dir]   (default: the repository lessons/ folder)');
     return 0;
   }
+  const json = argv.includes('--json');
+  const dir = argv.find((a) => !a.startsWith('--'));
   // npm run -w changes the working directory; INIT_CWD is where the user typed the command.
   const cwd = process.env.INIT_CWD ?? process.cwd();
-  const run = await runLessonsLint(argv[0] ?? DEFAULT_LESSONS_DIR, cwd);
-  for (const line of run.lines) console.log(line);
+  const run = await runLessonsLint(dir ?? DEFAULT_LESSONS_DIR, cwd);
+  if (json) console.log(JSON.stringify(run.issues, null, 2));
+  else for (const line of run.lines) console.log(line);
   return run.exitCode;
 }
 

@@ -46,3 +46,4 @@ export type {
   Quiz,
   QuizOption,
 } from './types.js';
+export { lessonFilesSchema, readLessonFiles } from './upload.js';

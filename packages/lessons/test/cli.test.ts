@@ -37,6 +37,14 @@ describe('lessons-lint command', () => {
     expect(bad.stdout).toMatch(/^test\/fixtures\/xss\/xss-lesson\/en\.md:3:1: unsafe-html: /m);
     const good = await promisify(execFile)(tsx, ['src/cli.ts', 'test/fixtures/course'], { cwd: pkg, env });
     expect(good.stdout.trim()).toBe('no errors in test/fixtures/course');
+    const json = await promisify(execFile)(tsx, ['src/cli.ts', '--json', 'test/fixtures/xss'], {
+      cwd: pkg,
+      env,
+    }).catch((e: { stdout: string }) => e);
+    const issues = JSON.parse(json.stdout) as { file: string; line: number; rule: string }[];
+    expect(issues).toContainEqual(
+      expect.objectContaining({ file: 'xss-lesson/en.md', line: 3, rule: 'unsafe-html' }),
+    );
   });
 
   it('lints the repository lessons folder when given no directory', { timeout: 60_000 }, async () => {
