@@ -1,11 +1,12 @@
 // create/start/state/kill/delete, exec, pause/resume, console socket, hooks, update: dyrt against runc and crun.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   cgroupSetting,
+  dyrtPath,
   leakedCgroups,
   leakedMounts,
   prepareHost,
@@ -383,6 +384,38 @@ describe('dyrt hardening', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(`dyrt: container with id ${id} already exists\n`);
     expect((await s.state(id)).status).toBe('running');
+  });
+});
+
+describe('dyrt on a cgroup v2 hierarchy', () => {
+  it('places, freezes, lists and removes the container cgroup with cgroup2 files', async () => {
+    const s = sessions.dyrt;
+    const id = s.newId();
+    const b = s.bundle(id, (c) => {
+      c.linux.namespaces.push({ type: 'cgroup' });
+      c.process.args = ['sleep', '60'];
+    });
+    const dyrt = (args: string) => `${dyrtPath} --root ${s.root} ${args}`;
+    const script = [
+      'set -e',
+      // On a hybrid host, a private mount namespace with the v2 hierarchy on /sys/fs/cgroup makes dyrt take its v2 path.
+      '[ -f /sys/fs/cgroup/cgroup.controllers ] || mount --bind /sys/fs/cgroup/unified /sys/fs/cgroup',
+      `${dyrt(`run --detach --bundle ${b.dir} ${id}`)} > /dev/null`,
+      `cat /sys/fs/cgroup/${id}/cgroup.procs | wc -l`,
+      dyrt(`pause ${id}`),
+      `grep frozen /sys/fs/cgroup/${id}/cgroup.events`,
+      `${dyrt(`state ${id}`)} | grep -o '"status": "[a-z]*"'`,
+      dyrt(`resume ${id}`),
+      `grep frozen /sys/fs/cgroup/${id}/cgroup.events`,
+      `${dyrt(`ps ${id}`)} | wc -l`,
+      dyrt(`delete --force ${id}`),
+      `[ ! -e /sys/fs/cgroup/${id} ] && echo removed`,
+    ].join('\n');
+    const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], {
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('1\nfrozen 1\n"status": "paused"\nfrozen 0\n1\nremoved\n');
   });
 });
 
