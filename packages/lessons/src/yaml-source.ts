@@ -58,7 +58,15 @@ export function parseYamlSource(text: string, file: string): YamlSource {
     return best;
   };
 
-  const value = doc.errors.length ? undefined : doc.toJS();
+  let value: unknown;
+  if (!doc.errors.length) {
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      // e.g. an alias bomb: yaml refuses to expand it
+      issues.push({ file, line: 1, column: 1, rule: 'yaml-syntax', message: (err as Error).message });
+    }
+  }
   return { file, value, issues, position };
 }
 

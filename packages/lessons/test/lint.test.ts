@@ -56,6 +56,21 @@ const cases: Case[] = [
     message: /^Nested mappings are not allowed in compact mappings: a value containing ": " must be quoted$/,
   },
   {
+    rule: 'yaml-syntax',
+    spec: {
+      yaml: `${BASE_YAML}x0: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n${Array.from(
+        { length: 8 },
+        (_, i) =>
+          `x${i + 1}: &${String.fromCharCode(98 + i)} [${Array(9)
+            .fill(`*${String.fromCharCode(97 + i)}`)
+            .join(', ')}]`,
+      ).join('\n')}\n`,
+    },
+    file: Y,
+    line: 1,
+    message: /alias/i,
+  },
+  {
     rule: 'unknown-key',
     spec: { yaml: yamlWith('minutes: 10', 'minutes: 10\nauthor: someone') },
     file: Y,
