@@ -239,12 +239,22 @@ export async function readLesson(dir: string): Promise<LessonResult> {
       { file: m.file, source: m.source, outline: m.outline } satisfies LessonMarkdown,
     ]),
   ) as Record<Locale, LessonMarkdown>;
-  const hash = createHash('sha256')
-    .update(yamlText)
-    .update('\0')
-    .update(zh.source)
-    .update('\0')
-    .update(en.source);
+  const hash = createHash('sha256');
+  for (const part of [yamlText, zh.source, en.source]) hash.update(part).update('\0');
+  // Scripts that grade or set up the lab change the lesson as much as its text does.
+  const scripts = [
+    meta.lab.setup,
+    ...meta.steps.flatMap((s) => s.checks.map((c) => (c.kind === 'script' ? c.file : undefined))),
+    ...meta.steps.map((s) => `solutions/${s.id}.sh`),
+  ].filter((p): p is string => p !== undefined);
+  for (const rel of [...new Set(scripts)].sort()) {
+    if ((await lessonFileState(root, rel)) !== 'ok') continue;
+    hash
+      .update(rel)
+      .update('\0')
+      .update(await readFile(path.join(root, rel)))
+      .update('\0');
+  }
   const lesson: Lesson = {
     ...meta,
     dir: abs,

@@ -64,6 +64,6 @@ export interface Lesson {
   lab: Lab;
   steps: Step[];
   markdown: Record<Locale, LessonMarkdown>;
-  /** sha256 over lesson.yaml and both Markdown files: changes whenever the content does. */
+  /** sha256 over lesson.yaml, both Markdown files, setup, check and solution scripts. */
   hash: string;
 }

@@ -92,6 +92,13 @@ describe('loadLesson', () => {
       expect((err as LessonError).issues.map((i) => i.rule)).toEqual(['missing-solution']);
     });
 
+    it('changes the hash when a solution script changes', async () => {
+      const dir = await root.lesson({});
+      const before = (await loadLesson(dir)).hash;
+      await writeFile(path.join(dir, 'solutions/first.sh'), 'sleep 2000 &\n');
+      expect((await loadLesson(dir)).hash).not.toBe(before);
+    });
+
     it('sees edits to a Markdown file it loaded before', async () => {
       const dir = await root.lesson({});
       expect((await readLesson(dir)).issues).toEqual([]);
