@@ -1,5 +1,13 @@
 // The same bundle under dyrt, runc and crun: the process must see the same world.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -195,6 +203,44 @@ describe('a container process under dyrt behaves as under runc and crun', () => 
     } finally {
       rmSync(shared, { recursive: true, force: true });
     }
+  });
+
+  it('resolves mount destinations through symlinks without leaving the root', async () => {
+    const outside = join(tmpdir(), `${TEST_PREFIX}-outside-${Date.now()}`);
+    const seen: Record<string, string> = {};
+    for (const rt of RUNTIMES) {
+      const s = sessions[rt];
+      const id = s.newId();
+      const b = s.bundle(id, (c) => {
+        c.mounts.push({
+          destination: '/var/run/app/cache',
+          type: 'tmpfs',
+          source: 'tmpfs',
+          options: ['size=1m'],
+        });
+        c.mounts.push({
+          destination: '/escape/inside',
+          type: 'tmpfs',
+          source: 'tmpfs',
+          options: ['size=1m'],
+        });
+        c.process.args = ['sh', '-c', 'grep -E "(cache|inside) tmpfs" /proc/mounts | cut -d" " -f2'];
+      });
+      // /var/run -> /run (absolute, must stay in the root); /escape -> a host path (must not be followed out).
+      rmSync(join(b.rootfs, 'var/run'), { recursive: true, force: true });
+      mkdirSync(join(b.rootfs, 'var'), { recursive: true });
+      mkdirSync(join(b.rootfs, 'run'), { recursive: true });
+      symlinkSync('/run', join(b.rootfs, 'var/run'));
+      symlinkSync(`../../../../../../..${outside}`, join(b.rootfs, 'escape'));
+      // The target exists inside the root (crun refuses dangling symlinks; dyrt and runc create the target).
+      mkdirSync(join(b.rootfs, outside), { recursive: true });
+      const r = await s.run(id, b);
+      expect(r.code, `${rt}: ${r.stderr}`).toBe(0);
+      seen[rt] = r.stdout;
+      expect(existsSync(outside), rt).toBe(false);
+    }
+    const out = expectSameEverywhere(seen as Record<RuntimeName, string>);
+    expect(out).toBe(`/run/app/cache\n/tmp/${outside.split('/').pop()}/inside\n`);
   });
 
   it('kills a memory hog at the 64 MiB limit', async () => {

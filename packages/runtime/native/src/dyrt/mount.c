@@ -97,7 +97,14 @@ static void parse_mount_options(json_t *options, struct parsed_opts *p)
 
 /* Resolve path inside the container root (symlinks can't escape), creating
  * missing components (a file when make_file). Returns an O_PATH fd. */
+static int open_in_root_depth(int rootfd, const char *path, bool create, bool make_file, int depth);
+
 int open_in_root(int rootfd, const char *path, bool create, bool make_file)
+{
+  return open_in_root_depth(rootfd, path, create, make_file, 0);
+}
+
+static int open_in_root_depth(int rootfd, const char *path, bool create, bool make_file, int depth)
 {
   struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
   while (*path == '/')
@@ -107,17 +114,53 @@ int open_in_root(int rootfd, const char *path, bool create, bool make_file)
   int fd = (int) syscall(SYS_openat2, rootfd, path, &how, sizeof how);
   if (fd >= 0 || errno != ENOENT || !create)
     return fd;
-  char buf[4096];
-  snprintf(buf, sizeof buf, "%s", path);
+  if (depth > 40) {
+    errno = ELOOP;
+    return -1;
+  }
+  /* Walk prefix by prefix, each resolved from the root (so symlinks in the
+   * middle, like /var/run -> /run, are followed inside the root), creating
+   * what is missing in the already-resolved parent. */
+  char prefix[4096];
+  size_t plen = 0;
+  prefix[0] = '\0';
   int dirfd = (int) fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
-  char *save = NULL;
-  char *comp = strtok_r(buf, "/", &save);
-  while (comp) {
-    char *next = strtok_r(NULL, "/", &save);
-    int child = (int) syscall(SYS_openat2, dirfd, comp, &how, sizeof how);
+  const char *p = path;
+  while (*p) {
+    const char *end = strchrnul(p, '/');
+    const char *rest = end;
+    while (*rest == '/')
+      rest++;
+    bool last = *rest == '\0';
+    char comp[256];
+    size_t clen = (size_t) (end - p);
+    if (clen >= sizeof comp || plen + clen + 2 >= sizeof prefix) {
+      close(dirfd);
+      errno = ENAMETOOLONG;
+      return -1;
+    }
+    memcpy(comp, p, clen);
+    comp[clen] = '\0';
+    size_t parent_len = plen;
+    plen += (size_t) snprintf(prefix + plen, sizeof prefix - plen, "%s%s", plen ? "/" : "", comp);
+    int child = (int) syscall(SYS_openat2, rootfd, prefix, &how, sizeof how);
     if (child < 0 && errno == ENOENT) {
-      if (!next && make_file) {
-        int f = openat(dirfd, comp, O_CREAT | O_WRONLY | O_CLOEXEC | O_EXCL, 0644);
+      char target[4096];
+      ssize_t tl = readlinkat(dirfd, comp, target, sizeof target - 1);
+      if (tl > 0) {
+        /* A dangling symlink: create its target (inside the root) instead. */
+        target[tl] = '\0';
+        char next[8192];
+        prefix[parent_len] = '\0';
+        if (target[0] == '/')
+          snprintf(next, sizeof next, "%s%s%s", target, *rest ? "/" : "", rest);
+        else
+          snprintf(next, sizeof next, "%s/%s%s%s", prefix, target, *rest ? "/" : "", rest);
+        close(dirfd);
+        return open_in_root_depth(rootfd, next, create, make_file, depth + 1);
+      }
+      if (last && make_file) {
+        int f = openat(dirfd, comp, O_CREAT | O_WRONLY | O_CLOEXEC | O_EXCL | O_NOFOLLOW, 0644);
         if (f < 0 && errno != EEXIST) {
           close(dirfd);
           return -1;
@@ -128,13 +171,13 @@ int open_in_root(int rootfd, const char *path, bool create, bool make_file)
         close(dirfd);
         return -1;
       }
-      child = (int) syscall(SYS_openat2, dirfd, comp, &how, sizeof how);
+      child = (int) syscall(SYS_openat2, rootfd, prefix, &how, sizeof how);
     }
     close(dirfd);
     if (child < 0)
       return -1;
     dirfd = child;
-    comp = next;
+    p = rest;
   }
   return dirfd;
 }
