@@ -80,12 +80,23 @@ void process_set_user(json_t *process)
     dy_die_errno("setuid %u", uid);
 }
 
+/* Like runc: chdir while still root (so a directory only root can enter works);
+ * if root is refused (e.g. root-squashed NFS), try again as the process' user. */
+static bool try_chdir(json_t *process)
+{
+  return chdir(spec_str(process, "cwd", "/")) == 0;
+}
+
 void process_chdir(json_t *process)
 {
   const char *cwd = spec_str(process, "cwd", "/");
   if (chdir(cwd) < 0)
     dy_die_errno("chdir to cwd (\"%s\") set in config.json", cwd);
-  /* CVE-2024-21626: the cwd must be reachable from the container's root, not a leaked host dir. */
+}
+
+/* CVE-2024-21626: the cwd must be reachable from the container's root, not a leaked host dir. */
+static void verify_cwd(void)
+{
   char buf[4096];
   if (!getcwd(buf, sizeof buf) || buf[0] != '/')
     dy_die("current working directory is outside of the container's root");
@@ -120,13 +131,16 @@ void process_finalize(json_t *process, json_t *config)
   /* Without no_new_privs loading a filter needs CAP_SYS_ADMIN: do it before dropping caps. */
   if (!nnp)
     seccomp_apply(seccomp);
+  bool in_cwd = try_chdir(process);
   caps_drop_bounding(caps);
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
     dy_die_errno("PR_SET_KEEPCAPS");
   process_set_user(process);
   prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
   caps_apply(caps);
-  process_chdir(process);
+  if (!in_cwd)
+    process_chdir(process);
+  verify_cwd();
   if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     dy_die_errno("PR_SET_NO_NEW_PRIVS");
   if (nnp)
