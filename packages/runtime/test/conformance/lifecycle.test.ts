@@ -376,6 +376,22 @@ describe('dyrt hardening', () => {
     expect(cgroupSetting(id, 'exists')).toBe('false');
   });
 
+  it('proxies a terminal container through its own stdio in a foreground run', async () => {
+    const s = sessions.dyrt;
+    const id = s.newId();
+    const b = s.bundle(id, (c) => {
+      c.process.terminal = true;
+      c.process.args = ['sh', '-c', 'tty; read line; echo got-$line; exit 7'];
+    });
+    const r = spawnSync(dyrtPath, ['--root', s.root, 'run', '--bundle', b.dir, id], {
+      input: 'hello\n',
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(7);
+    // The PTY echoes the input line (whenever it arrives) besides the process' own output, all with CRLF.
+    expect(r.stdout.replace('hello\r\n', '')).toBe('/dev/pts/0\r\ngot-hello\r\n');
+  });
+
   it('rejects a second container with the same id and leaves the first alone', async () => {
     const s = sessions.dyrt;
     const id = await startSleeper(s);

@@ -13,7 +13,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -204,6 +206,9 @@ static bool has_hooks(json_t *config, const char *a, const char *b)
   return json_array_size(json_object_get(h, a)) > 0 || json_array_size(json_object_get(h, b)) > 0;
 }
 
+/* Our end of the console socket when a foreground `run` proxies the PTY itself. */
+static int run_console_fd = -1;
+
 /* Creates the container; returns the init pid (the caller's child). */
 static pid_t do_create(struct create_opts *o, struct cstate *st)
 {
@@ -251,9 +256,16 @@ static pid_t do_create(struct create_opts *o, struct cstate *st)
   ns_parse(config, &a.ns);
   a.has_create_hooks = has_hooks(config, "prestart", "createRuntime");
 
-  if (spec_bool(process, "terminal", false) && o->console_socket)
+  if (spec_bool(process, "terminal", false) && o->console_socket) {
     a.console = console_connect(o->console_socket);
-  else if (spec_bool(process, "terminal", false) && !o->run)
+  } else if (spec_bool(process, "terminal", false) && o->run && !o->detach) {
+    /* Foreground `run` with a terminal: the PTY master comes back to us. */
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+      dy_die_errno("socketpair");
+    run_console_fd = pair[0];
+    a.console = pair[1];
+  } else if (spec_bool(process, "terminal", false) && !o->run)
     dy_die("cannot allocate tty if dyrt will detach without setting console socket");
 
   const struct cgroup_ops *cg = cgroup_get();
@@ -547,10 +559,67 @@ int cmd_delete(const char *id, bool force)
 /* ---------- run ---------- */
 
 static pid_t forward_to;
+static volatile sig_atomic_t winch_pending;
+static bool proxying_tty;
+
 static void forward_signal(int sig)
 {
+  if (sig == SIGWINCH && proxying_tty) {
+    winch_pending = 1;
+    return;
+  }
   if (forward_to > 0)
     kill(forward_to, sig);
+}
+
+static void copy_winsize(int master)
+{
+  struct winsize ws;
+  if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+    ioctl(master, TIOCSWINSZ, &ws);
+}
+
+/* Shuttle bytes between our stdio and the container's PTY until it hangs up. */
+static void proxy_tty(int master)
+{
+  struct termios saved, raw;
+  bool is_tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+  if (is_tty) {
+    raw = saved;
+    cfmakeraw(&raw);
+    tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+    copy_winsize(master);
+  }
+  bool stdin_open = true;
+  char buf[8192];
+  for (;;) {
+    if (winch_pending) {
+      winch_pending = 0;
+      copy_winsize(master);
+    }
+    struct pollfd p[2] = { { .fd = master, .events = POLLIN }, { .fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN } };
+    if (poll(p, 2, -1) < 0) {
+      if (errno == EINTR)
+        continue;
+      break;
+    }
+    if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = read(master, buf, sizeof buf);
+      if (n <= 0 && !(n < 0 && errno == EINTR))
+        break; /* EIO: the last process holding the slave is gone */
+      if (n > 0 && dy_write_all(STDOUT_FILENO, buf, (size_t) n) < 0)
+        break;
+    }
+    if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+      if (n <= 0)
+        stdin_open = false;
+      else
+        dy_write_all(master, buf, (size_t) n);
+    }
+  }
+  if (is_tty)
+    tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 }
 
 int cmd_run(struct create_opts *o)
@@ -559,15 +628,23 @@ int cmd_run(struct create_opts *o)
   o->run = true;
   pid_t init = do_create(o, &st);
   create_cleanup.armed = true; /* a failed start removes the container again */
+  int master = -1;
+  if (run_console_fd >= 0 && dy_recv_fd(run_console_fd, &master, NULL, 0) < 0)
+    dy_die_errno("receive the container's pty");
   start_loaded(&st);
   create_cleanup.armed = false;
   if (o->detach)
     return 0;
   forward_to = init;
+  proxying_tty = master >= 0;
   struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
   static const int fwd[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
   for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++)
     sigaction(fwd[i], &sa, NULL);
+  if (master >= 0) {
+    proxy_tty(master);
+    close(master);
+  }
   int status = 0;
   while (waitpid(init, &status, 0) < 0 && errno == EINTR)
     ;
