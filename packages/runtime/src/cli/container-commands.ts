@@ -27,7 +27,7 @@ import { updateContainer } from '../containers/update.js';
 import { waitContainer } from '../containers/wait.js';
 import { DockyardError } from '../errors.js';
 import { pipeAttachment } from './attach-io.js';
-import { collect, confirm, err, exit, forEachRef, getEngine, out, verb } from './common.js';
+import { collect, confirm, err, exit, forEachRef, getEngine, hidden, out, verb } from './common.js';
 import { ago, binarySize, formatRows, humanDuration, table } from './format.js';
 
 function addCreateFlags(cmd: Command): Command {
@@ -47,7 +47,8 @@ function addCreateFlags(cmd: Command): Command {
     .option('--memory-swap <bytes>', "Swap limit equal to memory plus swap: '-1' to enable unlimited swap")
     .option('--cpus <decimal>', 'Number of CPUs')
     .option('--pids-limit <int>', 'Tune container pids limit (set -1 for unlimited)')
-    .option('--network, --net <network>', 'Connect a container to a network', 'bridge')
+    .option('--network <network>', 'Connect a container to a network', 'bridge')
+    .addOption(hidden('--net <network>', 'Connect a container to a network (alias of --network)'))
     .option('-h, --hostname <string>', 'Container host name')
     .option('--restart <string>', 'Restart policy to apply when a container exits', 'no')
     .option('--entrypoint <string>', 'Overwrite the default ENTRYPOINT of the image')
@@ -60,7 +61,11 @@ function addCreateFlags(cmd: Command): Command {
     .passThroughOptions();
 }
 
-type CreateFlags = Omit<CreateOptions, 'image' | 'command'> & { detach?: boolean; sigProxy?: string };
+type CreateFlags = Omit<CreateOptions, 'image' | 'command'> & {
+  detach?: boolean;
+  sigProxy?: string;
+  net?: string;
+};
 
 function toCreateOptions(image: string, command: string[], f: CreateFlags): CreateOptions {
   return {
@@ -68,6 +73,7 @@ function toCreateOptions(image: string, command: string[], f: CreateFlags): Crea
     image,
     command,
     pidsLimit: f.pidsLimit === '-1' ? undefined : f.pidsLimit,
+    network: f.net ?? f.network,
     rm: f.rm,
   };
 }
