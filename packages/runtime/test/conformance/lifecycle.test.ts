@@ -392,6 +392,21 @@ describe('dyrt hardening', () => {
     expect(r.stdout.replace('hello\r\n', '')).toBe('/dev/pts/0\r\ngot-hello\r\n');
   });
 
+  it('proxies a foreground exec --tty through its own stdio', async () => {
+    const s = sessions.dyrt;
+    const id = await startSleeper(s);
+    const r = spawnSync(
+      dyrtPath,
+      ['--root', s.root, 'exec', '--tty', id, 'sh', '-c', 'read line; tty; echo got-$line; exit 3'],
+      {
+        input: 'hi\n',
+        encoding: 'utf8',
+      },
+    );
+    expect(r.status, r.stderr).toBe(3);
+    expect(r.stdout).toBe('hi\r\n/dev/pts/0\r\ngot-hi\r\n');
+  });
+
   it('rejects a second container with the same id and leaves the first alone', async () => {
     const s = sessions.dyrt;
     const id = await startSleeper(s);

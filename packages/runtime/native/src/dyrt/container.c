@@ -572,56 +572,6 @@ static void forward_signal(int sig)
     kill(forward_to, sig);
 }
 
-static void copy_winsize(int master)
-{
-  struct winsize ws;
-  if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
-    ioctl(master, TIOCSWINSZ, &ws);
-}
-
-/* Shuttle bytes between our stdio and the container's PTY until it hangs up. */
-static void proxy_tty(int master)
-{
-  struct termios saved, raw;
-  bool is_tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
-  if (is_tty) {
-    raw = saved;
-    cfmakeraw(&raw);
-    tcsetattr(STDIN_FILENO, TCSANOW, &raw);
-    copy_winsize(master);
-  }
-  bool stdin_open = true;
-  char buf[8192];
-  for (;;) {
-    if (winch_pending) {
-      winch_pending = 0;
-      copy_winsize(master);
-    }
-    struct pollfd p[2] = { { .fd = master, .events = POLLIN }, { .fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN } };
-    if (poll(p, 2, -1) < 0) {
-      if (errno == EINTR)
-        continue;
-      break;
-    }
-    if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-      ssize_t n = read(master, buf, sizeof buf);
-      if (n <= 0 && !(n < 0 && errno == EINTR))
-        break; /* EIO: the last process holding the slave is gone */
-      if (n > 0 && dy_write_all(STDOUT_FILENO, buf, (size_t) n) < 0)
-        break;
-    }
-    if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-      ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
-      if (n <= 0)
-        stdin_open = false;
-      else
-        dy_write_all(master, buf, (size_t) n);
-    }
-  }
-  if (is_tty)
-    tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-}
-
 int cmd_run(struct create_opts *o)
 {
   struct cstate st;
@@ -642,7 +592,7 @@ int cmd_run(struct create_opts *o)
   for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++)
     sigaction(fwd[i], &sa, NULL);
   if (master >= 0) {
-    proxy_tty(master);
+    terminal_proxy(master, &winch_pending);
     close(master);
   }
   int status = 0;

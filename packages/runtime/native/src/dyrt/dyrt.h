@@ -3,6 +3,7 @@
 #define DYRT_H
 
 #include <jansson.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -66,6 +67,8 @@ void seccomp_apply(json_t *seccomp);
 /* ---- terminal.c ---- */
 int terminal_setup(int console_sock, json_t *process); /* returns 0; makes the PTY the ctty on 0,1,2 */
 int console_connect(const char *path);
+/* Shuttle bytes between our stdio and a PTY master until it hangs up (foreground run/exec). */
+void terminal_proxy(int master, volatile sig_atomic_t *winch_pending);
 
 /* ---- process.c: last steps before execve ---- */
 void process_set_rlimits(json_t *process);

@@ -65,8 +65,15 @@ static DY_NORETURN void exec_stage1(struct exec_ctx *c)
 }
 
 static pid_t forward_to;
+static volatile sig_atomic_t winch_pending;
+static bool proxying_tty;
+
 static void forward_signal(int sig)
 {
+  if (sig == SIGWINCH && proxying_tty) {
+    winch_pending = 1;
+    return;
+  }
   if (forward_to > 0)
     kill(forward_to, sig);
 }
@@ -223,10 +230,18 @@ int cmd_exec(int argc, char **argv)
       break;
     }
   }
-  if (terminal) {
-    if (!console_socket)
-      dy_die("cannot allocate tty without --console-socket");
+  int proxy_sock = -1;
+  if (terminal && console_socket) {
     c.console = console_connect(console_socket);
+  } else if (terminal && !detach) {
+    /* Foreground exec with a terminal: the PTY master comes back to us. */
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+      dy_die_errno("socketpair");
+    proxy_sock = pair[0];
+    c.console = pair[1];
+  } else if (terminal) {
+    dy_die("cannot allocate tty if dyrt will detach without setting console socket");
   }
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -284,11 +299,19 @@ int cmd_exec(int argc, char **argv)
   }
   if (detach)
     return 0;
+  int master = -1;
+  if (proxy_sock >= 0 && dy_recv_fd(proxy_sock, &master, NULL, 0) < 0)
+    dy_die_errno("receive the exec's pty");
   forward_to = pid;
+  proxying_tty = master >= 0;
   struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
   static const int fwd[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
   for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++)
     sigaction(fwd[i], &sa, NULL);
+  if (master >= 0) {
+    terminal_proxy(master, &winch_pending);
+    close(master);
+  }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
     ;

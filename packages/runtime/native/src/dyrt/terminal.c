@@ -1,6 +1,9 @@
 /* Terminal: a PTY created inside the container, its master sent to --console-socket. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,4 +63,54 @@ int terminal_setup(int console_sock, json_t *process)
   close(master);
   close(console_sock);
   return 0;
+}
+
+static void copy_winsize(int master)
+{
+  struct winsize ws;
+  if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+    ioctl(master, TIOCSWINSZ, &ws);
+}
+
+/* Shuttle bytes between our stdio and the container's PTY until it hangs up. */
+void terminal_proxy(int master, volatile sig_atomic_t *winch_pending)
+{
+  struct termios saved, raw;
+  bool is_tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+  if (is_tty) {
+    raw = saved;
+    cfmakeraw(&raw);
+    tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+    copy_winsize(master);
+  }
+  bool stdin_open = true;
+  char buf[8192];
+  for (;;) {
+    if (*winch_pending) {
+      *winch_pending = 0;
+      copy_winsize(master);
+    }
+    struct pollfd p[2] = { { .fd = master, .events = POLLIN }, { .fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN } };
+    if (poll(p, 2, -1) < 0) {
+      if (errno == EINTR)
+        continue;
+      break;
+    }
+    if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = read(master, buf, sizeof buf);
+      if (n <= 0 && !(n < 0 && errno == EINTR))
+        break; /* EIO: the last process holding the slave is gone */
+      if (n > 0 && dy_write_all(STDOUT_FILENO, buf, (size_t) n) < 0)
+        break;
+    }
+    if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+      if (n <= 0)
+        stdin_open = false;
+      else
+        dy_write_all(master, buf, (size_t) n);
+    }
+  }
+  if (is_tty)
+    tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 }
