@@ -2,7 +2,7 @@
 // Launcher for the dockyard CLI. Start-up time matters (every verb is a process, and so is every container
 // exit's cleanup), so the TypeScript sources are bundled once with esbuild into dist/dockyard.mjs and rebuilt
 // only when a source file is newer; without esbuild it falls back to tsx's loader.
-import { existsSync, readFileSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -50,7 +50,12 @@ async function entry() {
 // cost of a short-lived container.
 function cleanupAlreadyDone(args) {
   if (args[0] !== 'container' || args[1] !== 'cleanup' || !/^[0-9a-f]{64}$/.test(args[2] ?? '')) return false;
-  const record = join(process.env.DOCKYARD_ROOT || '/var/lib/dockyard', 'containers', args[2], 'container.json');
+  const record = join(
+    process.env.DOCKYARD_ROOT || '/var/lib/dockyard',
+    'containers',
+    args[2],
+    'container.json',
+  );
   try {
     const { state } = JSON.parse(readFileSync(record, 'utf8'));
     const live = state.status === 'running' || state.status === 'paused';

@@ -36,7 +36,7 @@ export async function cleanupContainer(engine: Engine, id: string, generation?: 
     await engine.containers.withLock(id, async () => {
       const rec = await engine.containers.load(id);
       // Stopped, removed or started by the user meanwhile.
-      if (!rec || rec.state.status !== 'restarting' || rec.state.generation !== next.generation) return;
+      if (rec?.state.status !== 'restarting' || rec.state.generation !== next.generation) return;
       rec.state.restartCount += 1;
       await startLocked(engine, rec).catch(() => {});
     });

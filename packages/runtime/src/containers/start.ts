@@ -180,7 +180,7 @@ async function checkExecutable(rootfs: string, cmd: string, env: string[]): Prom
     'Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: unable to start container process: exec: ';
   if (!r.found) {
     throw new DockyardError(
-      `${prefix}"${cmd}": ${cmd.includes('/') ? 'stat ' + cmd + ': no such file or directory' : 'executable file not found in $PATH'}: unknown`,
+      `${prefix}"${cmd}": ${cmd.includes('/') ? `stat ${cmd}: no such file or directory` : 'executable file not found in $PATH'}: unknown`,
       127,
     );
   }
