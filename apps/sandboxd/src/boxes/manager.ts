@@ -51,6 +51,8 @@ export interface BoxManagerOptions {
   defaultLimits: BoxLimits;
   /** Host init bind-mounted into every box (reaps zombies as PID 1). */
   initBinary?: string;
+  /** More host paths bound into every box (e.g. the in-box engine toolchain, read-only). */
+  extraBinds?: Array<{ source: string; target: string; readonly: boolean }>;
   /** Size of each box's writable layer (an ext4 loop image); 0 = a plain directory without a cap. */
   diskBytes?: number;
   /** Saved writable layers (per owner) and their compressed size cap; no saving when absent. */
@@ -342,7 +344,10 @@ export class BoxManager {
           pids: limits.pids,
           cpus: limits.cpus,
         },
-        binds: [{ source: this.opts.initBinary ?? '/usr/bin/tini-static', target: BOX_INIT, readonly: true }],
+        binds: [
+          { source: this.opts.initBinary ?? '/usr/bin/tini-static', target: BOX_INIT, readonly: true },
+          ...(this.opts.extraBinds ?? []),
+        ],
         tmpSizeBytes: limits.tmpBytes,
       });
       writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
