@@ -53,7 +53,8 @@ export class TerminalAttachment {
       rmSync(stateDir, { recursive: true, force: true });
       await boxes.startTerminal(boxId, stateDir, size);
     }
-    const attachment = attachShim(stateDir, { replay: live, stdin: !opts.readOnly });
+    // Always replay: a new shell may print its first prompt before we are attached.
+    const attachment = attachShim(stateDir, { replay: true, stdin: !opts.readOnly });
     const terminal = new TerminalAttachment(attachment, sink);
     if (!opts.readOnly) attachment.resize(size.rows, size.cols);
     return terminal;
