@@ -6,7 +6,7 @@ import { checkIptables, type IptablesCheckInput } from './checks/iptables.js';
 import { checkMount, type MountCheckInput } from './checks/mount.js';
 import { checkNamespace, type NamespaceCheckInput } from './checks/namespace.js';
 import { checkNetns, type NetnsCheckInput } from './checks/netns.js';
-import { checkProcess, type ProcessCheckInput } from './checks/process.js';
+import { checkProcess, matchingProcesses, type ProcessCheckInput } from './checks/process.js';
 import { type Bilingual, type CheckResult, fail } from './result.js';
 import { type BoxTarget, boxRoot } from './target.js';
 
@@ -56,8 +56,17 @@ export async function evaluateCheck(check: HostCheck, context: GradeContext): Pr
       return checkNamespace(target, check);
     case 'cgroup':
       return checkCgroup(target, check);
-    case 'mount':
-      return checkMount(target.initPid, check);
+    case 'mount': {
+      if (check.match === undefined) return checkMount(target.initPid, check);
+      const process = matchingProcesses(target, check.match)[0];
+      if (!process) {
+        return fail(
+          `No running process matches /${check.match}/.`,
+          `没有找到匹配 /${check.match}/ 的运行中进程。`,
+        );
+      }
+      return checkMount(process.pid, check);
+    }
     case 'file':
       return checkFile(boxRoot(target), context.target.initPid, check);
     case 'netns':

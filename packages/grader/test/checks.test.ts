@@ -83,10 +83,46 @@ describe('cgroup checks', () => {
     expect(wrong.message.en).toMatch(/memory is 128MiB, the task asks for 64MiB/);
     writeFileSync(`${memory?.dir}/demo/${file}`, String(64 * 1024 * 1024));
     expect((await grade(check)).pass).toBe(true);
+    const files: HostCheck = {
+      kind: 'cgroup',
+      path: '/demo',
+      expect: { files: { [file]: '^67108864$' } },
+      hint,
+    };
+    expect((await grade(files)).pass).toBe(true);
+    const wrongFile: HostCheck = {
+      kind: 'cgroup',
+      path: '/demo',
+      expect: { files: { [file]: '^1$' } },
+      hint,
+    };
+    expect((await grade(wrongFile)).message.en).toMatch(/does not match/);
+    const traversal: HostCheck = {
+      kind: 'cgroup',
+      path: '/demo',
+      expect: { files: { '../../x': '.' } },
+      hint,
+    };
+    expect((await grade(traversal)).message.en).toMatch(/has no file/);
   });
 });
 
 describe('mount and file checks', () => {
+  it('judges the mount namespace of a matched process', async () => {
+    const check: HostCheck = {
+      kind: 'mount',
+      match: '^sleep 1004$',
+      target: '/mnt',
+      expect: { fstype: 'tmpfs' },
+      hint,
+    };
+    expect((await grade(check)).message.en).toMatch(/No running process/);
+    box.sh(`unshare -m sh -c 'mount -t tmpfs none /mnt; exec sleep 1004' >/dev/null 2>&1 &`);
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await grade(check)).pass).toBe(true);
+    expect((await grade({ ...check, match: undefined })).pass).toBe(false);
+  });
+
   it('sees an overlay mounted inside the box mount namespace only', async () => {
     const dir = `/tmp/dytest-grader-ov-${process.pid}`;
     const check: HostCheck = {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type CgroupLimits,
@@ -24,7 +24,24 @@ export interface CgroupCheckInput {
     cpus?: number;
     'cpu-shares'?: number;
     'contains-process'?: string;
+    /** cgroupfs files of this cgroup and a regex each must match, e.g. { "pids.events": "max [1-9]" }. */
+    files?: Record<string, string>;
   };
+}
+
+const CGROUP_FILE = /^[a-z][a-z0-9_]*\.[a-z0-9_.]+$/;
+
+/** Reads a cgroupfs file from the first of the cgroup's directories (one per hierarchy) that has it. */
+function readCgroupFile(dirs: string[], name: string): string | null {
+  if (!CGROUP_FILE.test(name)) return null;
+  for (const dir of dirs) {
+    try {
+      return readFileSync(join(dir, name), 'utf8');
+    } catch {
+      // not in this hierarchy
+    }
+  }
+  return null;
 }
 
 const CONTROLLERS = ['memory', 'pids', 'cpu'] as const;
@@ -56,6 +73,7 @@ export function checkCgroup(target: BoxTarget, check: CgroupCheckInput): CheckRe
   let limits: CgroupLimits;
   let pidsInside: number[] = [];
   let where: string;
+  let dirs: string[] = [];
   if (check.match !== undefined) {
     const process = matchingProcesses(target, check.match)[0];
     if (!process) {
@@ -66,6 +84,9 @@ export function checkCgroup(target: BoxTarget, check: CgroupCheckInput): CheckRe
     }
     limits = readCgroupLimits(process.pid);
     pidsInside = [process.pid];
+    dirs = ['memory', 'pids', 'cpu', 'freezer', 'cpuset']
+      .map((controller) => cgroupDirFor(process.pid, controller)?.dir)
+      .filter((dir): dir is string => dir !== undefined);
     where = `the cgroup of "${process.cmdline}"`;
   } else {
     const path = check.path ?? '/';
@@ -74,6 +95,7 @@ export function checkCgroup(target: BoxTarget, check: CgroupCheckInput): CheckRe
     if (!at || existing.length === 0)
       return fail(`cgroup ${path} was not found.`, `没有找到 cgroup ${path}。`);
     limits = at.limits;
+    dirs = existing;
     pidsInside = existing.flatMap((dir) => boxPids({ initPid: target.initPid, cgroupDir: dir }));
     where = `cgroup ${path}`;
   }
@@ -102,6 +124,16 @@ export function checkCgroup(target: BoxTarget, check: CgroupCheckInput): CheckRe
     if (!inside) {
       problemsEn.push(`no process matching /${e['contains-process']}/ is in it`);
       problemsZh.push(`里面没有匹配 /${e['contains-process']}/ 的进程`);
+    }
+  }
+  for (const [name, pattern] of Object.entries(e.files ?? {})) {
+    const text = readCgroupFile(dirs, name);
+    if (text === null) {
+      problemsEn.push(`it has no file ${name}`);
+      problemsZh.push(`没有文件 ${name}`);
+    } else if (!new RegExp(pattern, 'm').test(text)) {
+      problemsEn.push(`${name} is "${text.trim().slice(0, 200)}", which does not match /${pattern}/`);
+      problemsZh.push(`${name} 的内容是「${text.trim().slice(0, 200)}」，不匹配 /${pattern}/`);
     }
   }
   if (problemsEn.length === 0) {

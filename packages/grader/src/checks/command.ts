@@ -22,6 +22,7 @@ const ALLOWED = new Set([
   'bridge',
   'nstat',
   'lsns',
+  'ipcs',
 ]);
 
 export function commandRefusal(argv: string[]): string | null {

@@ -3,6 +3,8 @@ import { type CheckResult, fail, pass } from '../result.js';
 
 export interface MountCheckInput {
   target: string;
+  /** Judge the mount namespace of the process matching this regex instead of the box's own. */
+  match?: string;
   expect?: {
     fstype?: string;
     source?: string;
