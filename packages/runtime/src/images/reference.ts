@@ -5,7 +5,9 @@ export interface ImageRef {
   tag: string;
 }
 
-const REPO_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+// Optional registry host (may carry a port) followed by lowercase path components, as in the distribution spec.
+const REPO_RE =
+  /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 const TAG_RE = /^[\w][\w.-]{0,127}$/;
 
 /** Parses `busybox`, `busybox:1.36`, `docker.io/library/busybox:latest` into repo + tag (default `latest`). */
