@@ -1,12 +1,15 @@
 import { type CgroupCheckInput, checkCgroup } from './checks/cgroup.js';
 import { type CommandCheckInput, checkCommand } from './checks/command.js';
+import { type ContainerCheckInput, checkContainer } from './checks/container.js';
 import { checkFile, type FileCheckInput } from './checks/file.js';
 import { checkHttp, type HttpCheckInput } from './checks/http.js';
+import { checkImage, type ImageCheckInput } from './checks/image.js';
 import { checkIptables, type IptablesCheckInput } from './checks/iptables.js';
 import { checkMount, type MountCheckInput } from './checks/mount.js';
 import { checkNamespace, type NamespaceCheckInput } from './checks/namespace.js';
 import { checkNetns, type NetnsCheckInput } from './checks/netns.js';
 import { checkProcess, matchingProcesses, type ProcessCheckInput } from './checks/process.js';
+import { nestedContainerPid } from './kernel/nested-engine.js';
 import { type Bilingual, type CheckResult, fail } from './result.js';
 import { type BoxTarget, boxRoot } from './target.js';
 
@@ -27,14 +30,16 @@ export type HostCheck = Declared &
     | ({ kind: 'iptables' } & IptablesCheckInput)
     | ({ kind: 'command'; in?: string } & CommandCheckInput)
     | ({ kind: 'http'; in?: string } & HttpCheckInput)
-    | { kind: 'container' | 'image' | 'script' | 'quiz'; in?: string }
+    | ({ kind: 'container'; in?: string } & ContainerCheckInput)
+    | ({ kind: 'image'; in?: string } & ImageCheckInput)
+    | { kind: 'script' | 'quiz'; in?: string }
   );
 
 export interface GradeContext {
   target: BoxTarget;
   /** The box's address on the host bridge, for http checks. */
   address?: string;
-  /** Host pid of a nested-engine container's init, cross-checked by the caller with the engine. */
+  /** Host pid of a nested-engine container's init; by default found from the engine's records and the kernel. */
   containerPid?: (name: string) => Promise<number | null>;
 }
 
@@ -43,7 +48,9 @@ export async function evaluateCheck(check: HostCheck, context: GradeContext): Pr
   const container = check.in?.startsWith('container:') ? check.in.slice('container:'.length) : undefined;
   let target = context.target;
   if (container !== undefined) {
-    const pid = context.containerPid ? await context.containerPid(container) : null;
+    const pid = context.containerPid
+      ? await context.containerPid(container)
+      : nestedContainerPid(context.target, container);
     if (pid === null) {
       return fail(`Container ${container} is not running.`, `容器 ${container} 没有在运行。`);
     }
@@ -77,6 +84,11 @@ export async function evaluateCheck(check: HostCheck, context: GradeContext): Pr
       return checkCommand(target, check);
     case 'http':
       return checkHttp(context.address, check);
+    // The nested engine lives in the box itself: these always look at the box, whatever `in` says.
+    case 'container':
+      return checkContainer(context.target, check);
+    case 'image':
+      return checkImage(context.target, check);
     default:
       return fail(
         `Checks of kind ${check.kind} are not evaluated by the host grader.`,

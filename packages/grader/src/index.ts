@@ -1,7 +1,9 @@
 export { type CgroupCheckInput, checkCgroup } from './checks/cgroup.js';
 export { type CommandCheckInput, checkCommand, commandRefusal } from './checks/command.js';
+export { type ContainerCheckInput, checkContainer } from './checks/container.js';
 export { checkFile, type FileCheckInput } from './checks/file.js';
 export { checkHttp, type HttpCheckInput } from './checks/http.js';
+export { checkImage, type ImageCheckInput } from './checks/image.js';
 export { checkIptables, type IptablesCheckInput } from './checks/iptables.js';
 export { checkMount, type MountCheckInput } from './checks/mount.js';
 export { checkNamespace, type NamespaceCheckInput } from './checks/namespace.js';
@@ -10,6 +12,7 @@ export { checkProcess, matchingProcesses, type ProcessCheckInput } from './check
 export { evaluateCheck, type GradeContext, type HostCheck } from './evaluate.js';
 export * from './kernel/cgroup.js';
 export * from './kernel/mountinfo.js';
+export * from './kernel/nested-engine.js';
 export * from './kernel/proc.js';
 export type { Bilingual, CheckResult } from './result.js';
 export * from './safe-path.js';
