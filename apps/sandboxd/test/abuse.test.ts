@@ -206,7 +206,6 @@ describe('the kernel and the host stay untouched', () => {
     const out = await inBox('hostname evil && hostname; date -s "2001-01-01 00:00:00"');
     expect(out).toMatch(/^evil\n/);
     expect(out).toMatch(/(not permitted|cannot set date)[\s\S]*rc=1/);
-    expect(Math.abs(Date.now() - new Date().getTime())).toBeLessThan(1000);
     expect(new Date().getFullYear()).toBeGreaterThan(2001);
     await inBox('hostname lab');
     await expectHostHealthy();
