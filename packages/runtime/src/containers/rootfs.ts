@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ImageStore } from '../images/store.js';
+import { inUserNamespace } from '../images/whiteouts.js';
 import { run } from '../util/exec.js';
 
 export interface RootfsPaths {
@@ -42,7 +43,7 @@ export async function mountRootfs(
   await Promise.all([p.upper, p.work, p.merged].map((d) => fs.mkdir(d, { recursive: true })));
   if (await isMounted(p.merged)) return p.merged;
   const lower = [...layers].reverse().map((d) => images.layerDiff(d));
-  const opts = `lowerdir=${lower.join(':')},upperdir=${p.upper},workdir=${p.work}`;
+  const opts = `lowerdir=${lower.join(':')},upperdir=${p.upper},workdir=${p.work}${inUserNamespace() ? ',userxattr' : ''}`;
   const r = await run('mount', ['-t', 'overlay', 'overlay', '-o', opts, p.merged]);
   if (r.code !== 0) throw new Error(`mounting the container rootfs failed: ${r.stderr.trim()}`);
   return p.merged;

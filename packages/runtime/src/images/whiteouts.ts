@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { run } from '../util/exec.js';
 
 /** Docker/OCI layer tars mark deletions with `.wh.<name>` and opaque dirs with `.wh..wh..opq`. */
@@ -12,8 +13,21 @@ export async function makeOverlayWhiteout(p: string): Promise<void> {
   if (r.code !== 0) throw new Error(`cannot create whiteout ${p}: ${r.stderr.trim()}`);
 }
 
+/**
+ * Whether this process runs in a user namespace other than the initial one (e.g. the nested engine in a lab box).
+ * There, trusted.* xattrs are out of reach, so overlays are mounted with `userxattr` and use user.overlay.*.
+ */
+export function inUserNamespace(): boolean {
+  try {
+    return readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/).join(' ') !== '0 0 4294967295';
+  } catch {
+    return false;
+  }
+}
+
 export async function markOpaque(dir: string): Promise<void> {
-  const r = await run('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', dir]);
+  const name = inUserNamespace() ? 'user.overlay.opaque' : 'trusted.overlay.opaque';
+  const r = await run('setfattr', ['-n', name, '-v', 'y', dir]);
   if (r.code !== 0) throw new Error(`cannot mark ${dir} opaque: ${r.stderr.trim()}`);
 }
 
