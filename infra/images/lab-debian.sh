@@ -6,7 +6,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=mirror.sh
 . "$here/mirror.sh"
 debootstrap --variant=minbase \
-  --include=iproute2,iptables,util-linux,procps,psmisc,busybox,curl,ca-certificates,iputils-ping,vim-tiny,nano,less,kmod,bsdextrautils,file \
+  --include=iproute2,iptables,util-linux,procps,psmisc,busybox,curl,ca-certificates,iputils-ping,vim-tiny,nano,less,kmod,bsdextrautils,file,attr \
   bookworm "$root" "$(debian_mirror)"
 chroot "$root" apt-get clean
 rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/log/*.log

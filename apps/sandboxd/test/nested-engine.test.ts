@@ -86,6 +86,13 @@ describe('docker inside a lab box', () => {
     expect((await sh('docker ps -aq | wc -l')).trim()).toBe('0');
   });
 
+  it('deletes and replaces image directories in a container (overlay whiteouts in the box userns)', async () => {
+    const out = await sh(
+      'docker run --rm busybox sh -c "rm -rf /usr/sbin && mkdir /usr/sbin && ls -A /usr/sbin | wc -l && echo replaced"',
+    );
+    expect(out).toBe('0\nreplaced\n');
+  });
+
   it('keeps a detached container with a memory limit inside the box cgroup subtree', async () => {
     await sh('docker run -d --name web -m 64m busybox sleep 1000');
     try {
