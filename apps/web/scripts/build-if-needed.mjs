@@ -31,9 +31,9 @@ const changedAt = Math.max(...sources.filter((dir) => fs.existsSync(dir)).map(ne
 if (builtAt && builtAt >= changedAt) {
   console.log('web: build is up to date');
 } else {
-  execFileSync('npm', ['run', 'generate', '-w', 'packages/db'], { cwd: repo, stdio: 'inherit' });
-  execFileSync('npm', ['run', 'build', '-w', 'apps/web'], {
-    cwd: repo,
+  // `build` generates the Prisma clients first (prebuild).
+  execFileSync('npm', ['run', 'build'], {
+    cwd: webDir,
     stdio: 'inherit',
     env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
   });
