@@ -16,6 +16,8 @@ beforeAll(async () => {
       'docker volume create data >/dev/null',
       'docker run -d --name vol -v data:/data busybox sleep 1000 >/dev/null',
       'docker create --name life busybox sleep 100 >/dev/null',
+      'docker run -d --name hostnet --network host busybox sleep 1000 >/dev/null',
+      'docker run -d --name nonet --network none busybox sleep 1000 >/dev/null',
       'docker run -d --name frozen busybox sleep 1000 >/dev/null && docker pause frozen >/dev/null',
       'docker run --name done busybox sh -c "exit 3" || true',
       'docker commit web snap:1 >/dev/null',
@@ -86,14 +88,30 @@ describe('container checks', () => {
     expect(result.message.en).toBe('Container vol is as asked (running).');
   });
 
+  it("knows Docker's host and none network modes", async () => {
+    expect((await grade({ kind: 'container', name: 'hostnet', expect: { network: 'host' } })).pass).toBe(
+      true,
+    );
+    expect((await grade({ kind: 'container', name: 'nonet', expect: { network: 'none' } })).pass).toBe(true);
+    const wrong = await grade({ kind: 'container', name: 'nonet', expect: { network: 'bridge' } });
+    expect(wrong.message.en).toBe('Container nonet is not on network bridge (it is on: none).');
+  });
+
   it('knows created, paused and exited containers', async () => {
-    expect(
-      (await grade({ kind: 'container', name: 'life', expect: { state: 'created', image: 'busybox' } })).pass,
-    ).toBe(true);
-    expect((await grade({ kind: 'container', name: 'frozen', expect: { state: 'paused' } })).pass).toBe(true);
-    expect(
-      (await grade({ kind: 'container', name: 'done', expect: { state: 'exited', 'exit-code': 3 } })).pass,
-    ).toBe(true);
+    const life = await grade({
+      kind: 'container',
+      name: 'life',
+      expect: { state: 'created', image: 'busybox' },
+    });
+    expect(life.message.en).toBe('Container life is as asked (created).');
+    const frozen = await grade({ kind: 'container', name: 'frozen', expect: { state: 'paused' } });
+    expect(frozen.message.en).toBe('Container frozen is as asked (paused).');
+    const done = await grade({
+      kind: 'container',
+      name: 'done',
+      expect: { state: 'exited', 'exit-code': 3 },
+    });
+    expect(done.message.en).toBe('Container done is as asked (exited).');
     const running = await grade({ kind: 'container', name: 'frozen', expect: { state: 'running' } });
     expect(running.message.en).toBe('Container frozen is paused, the task asks for running.');
     const missing = await grade({ kind: 'container', name: 'nope', expect: { state: 'running' } });

@@ -5,6 +5,7 @@ import { formatSize, parseSize, readCgroupLimits } from '../kernel/cgroup.js';
 import { type MountEntry, mountAt, parseMountinfo } from '../kernel/mountinfo.js';
 import {
   type ContainerRecord,
+  containerExitCode,
   containerInitPid,
   containerLayersFromMounts,
   findContainerRecord,
@@ -13,7 +14,7 @@ import {
   NESTED_STATE_ROOT,
 } from '../kernel/nested-engine.js';
 import { execInNamespaces } from '../kernel/nsexec.js';
-import { readHostname } from '../kernel/proc.js';
+import { namespaceInode, readHostname } from '../kernel/proc.js';
 import { type CheckResult, fail, pass } from '../result.js';
 import { InRootError, listDirInRoot, readFileInRoot } from '../safe-path.js';
 import { type BoxTarget, boxRoot } from '../target.js';
@@ -71,11 +72,14 @@ export async function checkContainer(target: BoxTarget, check: ContainerCheckInp
   if (e['exit-code'] !== undefined) {
     if (state !== 'exited') {
       problems.push({ en: `container ${name} has not exited`, zh: `容器 ${name} 还没有退出` });
-    } else if (record.state.exitCode !== e['exit-code']) {
-      problems.push({
-        en: `container ${name} exited with ${record.state.exitCode}, the task asks for ${e['exit-code']}`,
-        zh: `容器 ${name} 的退出码是 ${record.state.exitCode}，题目要求 ${e['exit-code']}`,
-      });
+    } else {
+      const exitCode = containerExitCode(target, record);
+      if (exitCode !== e['exit-code']) {
+        problems.push({
+          en: `container ${name} exited with ${exitCode}, the task asks for ${e['exit-code']}`,
+          zh: `容器 ${name} 的退出码是 ${exitCode}，题目要求 ${e['exit-code']}`,
+        });
+      }
     }
   }
   if (e.image !== undefined) problems.push(...checkImage(target, record, pid, e.image, name));
@@ -308,6 +312,11 @@ async function containerNetworking(
   const innerLinks = IpLinks.safeParse(safeJson(inner.stdout));
   const outerLinks = IpLinks.safeParse(safeJson(outer.stdout));
   if (!innerLinks.success || !outerLinks.success) return { networks: [], addresses: [] };
+  // Docker's special modes: `host` shares the box's netns, `none` has nothing but loopback.
+  if (namespaceInode(pid, 'net') === namespaceInode(target.initPid, 'net')) {
+    return { networks: ['host'], addresses: [] };
+  }
+  if (innerLinks.data.every((link) => link.ifname === 'lo')) return { networks: ['none'], addresses: [] };
   const bridges = new Set<string>();
   const addresses: string[] = [];
   for (const link of innerLinks.data) {

@@ -259,3 +259,18 @@ export function nestedContainerPid(target: BoxTarget, name: string): number | nu
   const record = findContainerRecord(target, name);
   return record ? containerInitPid(target, record.id) : null;
 }
+
+const NESTED_RUN_ROOT = '/run/dockyard';
+
+/**
+ * The exit code of a nested container whose process is gone. The engine records it in the container's record
+ * once its exit cleanup ran; until then (an attached `run` returns first) only dyshim's exit file has it.
+ * Neither is kernel state, but the kernel has kept nothing of a process that has been reaped.
+ */
+export function containerExitCode(target: BoxTarget, record: ContainerRecord): number {
+  if (record.state.status === 'exited') return record.state.exitCode;
+  const exit = z
+    .object({ exitCode: z.number().int() })
+    .safeParse(readJsonInRoot(boxRoot(target), `${NESTED_RUN_ROOT}/shim/${record.id}/exit`));
+  return exit.success ? exit.data.exitCode : record.state.exitCode;
+}
