@@ -1,5 +1,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BoxManager, type BoxRecord } from '../../../apps/sandboxd/src/boxes/manager.js';
@@ -25,6 +33,19 @@ function cgroupRoots(): string[] {
     .filter((line) => / - cgroup2? /.test(line))
     .map((line) => line.split(' ')[4] ?? '')
     .filter(Boolean);
+}
+
+function thawTree(dir: string) {
+  if (!existsSync(dir)) return;
+  for (const [file, value] of [
+    ['freezer.state', 'THAWED'],
+    ['cgroup.freeze', '0'],
+  ] as const) {
+    if (existsSync(join(dir, file))) writeFileSync(join(dir, file), value);
+  }
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) thawTree(join(dir, entry.name));
+  }
 }
 
 export async function startNestedBox(): Promise<NestedBox> {
@@ -66,6 +87,8 @@ export async function startNestedBox(): Promise<NestedBox> {
     ],
   });
   const destroy = async () => {
+    // A paused nested container sits in a frozen child cgroup, where SIGKILL waits until it is thawed.
+    for (const root of cgroupRoots()) thawTree(join(root, cgroupParent));
     for (const b of manager.list()) await manager.destroy(b.id).catch(() => {});
     await removeLabNetwork(network).catch(() => {});
     rmSync(work, { recursive: true, force: true });
