@@ -44,6 +44,15 @@ function buildProgram(): Command {
     .argument('[generation]')
     .action(async (id: string, generation?: string) => internalCleanup(id, generation));
 
+  verb(
+    container,
+    'recover',
+    'Record exits of containers whose shim is gone and apply restart policies (run at boot)',
+  ).action(async () => {
+    const { recoverContainers } = await import('../containers/recover.js');
+    for (const id of await recoverContainers(getEngine())) process.stdout.write(`${id}\n`);
+  });
+
   const image = verb(program, 'image', 'Manage images');
   registerImageCommands(image, true);
   return program;

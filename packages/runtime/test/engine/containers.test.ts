@@ -476,6 +476,29 @@ describe('restart policies and engine restart', () => {
     await t.ok(['rm', name]);
   });
 
+  it('container recover restarts an always container whose shim and process died (a crash or reboot)', async () => {
+    const name = t.name('recover');
+    await t.ok(['run', '-d', '--name', name, '--restart', 'always', 'busybox', 'sleep', '60']);
+    const id = await t.ok(['inspect', '-f', '{{.Id}}', name]);
+    const pid = Number(await t.ok(['inspect', '-f', '{{.State.Pid}}', name]));
+    const shimPid = Number((await fs.readFile(path.join(t.run, 'shim', id, 'shim.pid'), 'utf8')).trim());
+    process.kill(shimPid, 'SIGKILL');
+    process.kill(pid, 'SIGKILL');
+    await waitFor(async () => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(await t.ok(['inspect', '-f', '{{.State.Status}}', name])).toBe('exited');
+    expect(await t.ok(['container', 'recover'])).toContain(id);
+    expect(await t.ok(['inspect', '-f', '{{.State.Status}} {{.RestartCount}}', name])).toBe('running 1');
+    expect(Number(await t.ok(['inspect', '-f', '{{.State.Pid}}', name]))).not.toBe(pid);
+    await t.ok(['rm', '-f', name]);
+  });
+
   it('a running container survives killing every dockyard process; ps, logs and attach still work', async () => {
     const name = t.name('survive');
     await t.ok([
