@@ -29,7 +29,7 @@ const toolchain = execFileSync(
 const imageRootfs = execFileSync('bash', [join(repo, 'infra/images/build.sh'), 'lab-debian'], {
   encoding: 'utf8',
 }).trim();
-execFileSync('bash', [join(repo, 'infra/images/build.sh'), 'busybox']);
+for (const base of ['busybox', 'debian']) execFileSync('bash', [join(repo, 'infra/images/build.sh'), base]);
 
 const manager = new BoxManager({
   dataRoot: join(work, 'data'),
@@ -84,6 +84,14 @@ describe('docker inside a lab box', () => {
     // Its state is in the box, on a tmpfs of its own (an overlay upper dir cannot live on the box's overlay).
     expect((await sh('findmnt -n -o FSTYPE /var/lib/dockyard')).trim()).toBe('tmpfs');
     expect((await sh('docker ps -aq | wc -l')).trim()).toBe('0');
+  });
+
+  it('imports another base image from the host cache on first use', async () => {
+    expect(await sh('docker run --rm debian:bookworm cat /etc/debian_version')).toMatch(/^12\.\d+\n$/);
+    expect(await sh('docker images --format "{{.Repository}}:{{.Tag}}" | sort')).toMatch(
+      /busybox:latest\ndebian:/,
+    );
+    await sh('docker rmi debian:bookworm debian:latest >/dev/null');
   });
 
   it('deletes and replaces image directories in a container (overlay whiteouts in the box userns)', async () => {
@@ -142,6 +150,8 @@ describe('docker inside a lab box', () => {
       await waitFor(/^\/ # /m);
       attachment.write('echo ne""sted; exit\n');
       await waitFor(/^nested\r?$/m);
+      // Back at the box's own shell once the container is gone.
+      await waitFor(/^nested\r?$[\s\S]*root@lab:~# /m);
       attachment.write('echo "done $((40+2))"; exit\n');
       await waitFor(/done 42/);
     } finally {
