@@ -13,6 +13,7 @@ beforeAll(async () => {
       'mkdir -p /root/site && echo hello > /root/site/index.html',
       'docker network create labnet >/dev/null',
       'docker run -d --name web -m 64m --pids-limit 50 --cpus 0.5 -p 127.0.0.1:8080:80 -e GREETING=hi --hostname webhost -v /root/site:/www --network labnet --restart always busybox httpd -f -p 80 -h /www >/dev/null',
+      'docker run -d --name site -p 8086:80 -v /root/site:/www busybox httpd -f -p 80 -h /www >/dev/null',
       'docker volume create data >/dev/null',
       'docker run -d --name vol -v data:/data busybox sleep 1000 >/dev/null',
       'docker create --name life busybox sleep 100 >/dev/null',
@@ -116,6 +117,16 @@ describe('container checks', () => {
     expect(running.message.en).toBe('Container frozen is paused, the task asks for running.');
     const missing = await grade({ kind: 'container', name: 'nope', expect: { state: 'running' } });
     expect(missing.message.en).toBe('There is no container named nope.');
+  });
+
+  it('reaches a published nested container from the host through the box address', async () => {
+    const result = await evaluateCheck(
+      { kind: 'http', port: 8086, path: '/index.html', expect: { status: 200, body: 'hello' } },
+      { target: lab.target, address: lab.box.address },
+    );
+    expect(result.pass).toBe(true);
+    const ports = await grade({ kind: 'container', name: 'site', expect: { ports: ['8086:80/tcp'] } });
+    expect(ports.pass).toBe(true);
   });
 
   it('evaluates other checks inside a container given by name', async () => {
