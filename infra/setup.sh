@@ -17,6 +17,8 @@ fi
 bash infra/host-prep.sh
 npm ci --strict-allow-scripts --no-audit --no-fund
 make -C packages/runtime/native
+# The read-only engine toolchain every lab box binds (its docker/dockyard commands).
+bash infra/box-toolchain/build.sh >/dev/null
 bash infra/images/build.sh busybox >/dev/null
 bash infra/images/build.sh debian >/dev/null
 bash infra/images/build.sh lab-debian >/dev/null
