@@ -8,7 +8,6 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import vm from 'node:vm';
 import zlib from 'node:zlib';
 
 const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,23 +31,18 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-function firstLoadJsKb() {
+// Next 16's webpack manifests no longer list a route's chunks, so the route's own chunks come from the
+// <script> tags of the served page; the shared ones from build-manifest.json's rootMainFiles.
+function firstLoadJsKb(html) {
   const next = path.join(webDir, '.next');
   const build = JSON.parse(fs.readFileSync(path.join(next, 'build-manifest.json'), 'utf8'));
-  const manifestFile = path.join(
-    next,
-    'server/app/[locale]/lessons/[lessonId]/page_client-reference-manifest.js',
-  );
-  const sandbox = { globalThis: {} };
-  sandbox.globalThis = sandbox;
-  vm.runInNewContext(fs.readFileSync(manifestFile, 'utf8'), sandbox);
-  const manifest = Object.values(sandbox.__RSC_MANIFEST ?? {})[0];
-  if (!manifest?.entryJSFiles) throw new Error(`no entryJSFiles in ${manifestFile}`);
   const files = new Set(build.rootMainFiles);
-  for (const chunks of Object.values(manifest.entryJSFiles)) for (const chunk of chunks) files.add(chunk);
+  for (const match of html.matchAll(/<script[^>]+src="\/_next\/(static\/[^"?]+\.js)/g)) {
+    files.add(decodeURIComponent(match[1] ?? ''));
+  }
   let bytes = 0;
   for (const file of files) {
-    if (/monaco/i.test(file)) continue;
+    if (/monaco|polyfills/i.test(file)) continue;
     bytes += zlib.gzipSync(fs.readFileSync(path.join(next, file))).length;
   }
   return Math.round(bytes / 1024);
@@ -111,6 +105,7 @@ async function main() {
     if (!lessonId) throw new Error('no lesson found in the catalog');
     const url = `${base}/en/lessons/${lessonId}`;
 
+    let lastBody = '';
     const ttfb = [];
     const total = [];
     for (let i = 0; i < warmup + requests; i++) {
@@ -122,12 +117,13 @@ async function main() {
       if (response.status !== 200 || !body.includes('data-scroll-pane')) {
         throw new Error(`unexpected lesson page response ${response.status}`);
       }
+      lastBody = body;
       if (i >= warmup) {
         ttfb.push(headersAt - start);
         total.push(end - start);
       }
     }
-    const jsKb = firstLoadJsKb();
+    const jsKb = firstLoadJsKb(lastBody);
     console.log(`lesson: ${lessonId}, ${requests} requests after ${warmup} warm-up`);
     console.log(
       `lesson-page p50=${median(total).toFixed(1)} ttfb p50=${median(ttfb).toFixed(1)} js-kb=${jsKb}`,

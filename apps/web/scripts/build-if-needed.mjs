@@ -14,7 +14,16 @@ const sources = [
   path.join(repo, 'packages/db/src'),
   path.join(repo, 'packages/db/prisma'),
 ];
-const skip = new Set(['node_modules', '.next', '.data', 'test-results', 'generated']);
+const skip = new Set([
+  'node_modules',
+  '.next',
+  '.data',
+  'test-results',
+  'generated',
+  'test',
+  'bench.mjs',
+  'README.md',
+]);
 
 function newestMtime(dir) {
   let newest = 0;

@@ -10,8 +10,10 @@ const pg = source
   .replace(/provider\s*=\s*"sqlite"/, 'provider = "postgresql"')
   .replace(/output\s*=\s*"\.\.\/src\/generated\/sqlite"/, 'output   = "../../src/generated/pg"');
 if (pg === source) throw new Error('pg-schema: provider/output lines not found in prisma/schema.prisma');
-fs.mkdirSync(path.join(root, 'prisma/pg'), { recursive: true });
-fs.writeFileSync(
-  path.join(root, 'prisma/pg/schema.prisma'),
-  `// GENERATED from prisma/schema.prisma by scripts/pg-schema.mjs — do not edit\n${pg}`,
-);
+const target = path.join(root, 'prisma/pg/schema.prisma');
+const content = `// GENERATED from prisma/schema.prisma by scripts/pg-schema.mjs — do not edit\n${pg}`;
+// Rewrite only on change: its mtime tells build-if-needed whether the web app must be rebuilt.
+if (!fs.existsSync(target) || fs.readFileSync(target, 'utf8') !== content) {
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.writeFileSync(target, content);
+}
