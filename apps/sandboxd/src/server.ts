@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -181,13 +182,20 @@ export async function startSandboxd(
       en: 'Your lab machine reached its maximum running time and was stopped; your files were saved.',
       'zh-CN': '实验机器已达到最长运行时间并已停止，你的文件已保存。',
     },
+    died: {
+      en: 'Your lab machine stopped (its first process ended); your files were saved. Reconnect for a new one.',
+      'zh-CN': '实验机器已停止（其初始进程已退出），你的文件已保存。重新连接即可获得新的机器。',
+    },
   };
   async function reap() {
     const now = Date.now();
     for (const box of boxes.list()) {
-      if (box.owner === null || box.pid <= 1) continue;
-      const reason =
-        now - Date.parse(box.createdAt) > config.maxLifetimeSeconds * 1000
+      if (box.pid <= 1) continue;
+      const alive = existsSync(`/proc/${box.pid}`);
+      if (box.owner === null && alive) continue;
+      const reason = !alive
+        ? 'died'
+        : now - Date.parse(box.createdAt) > config.maxLifetimeSeconds * 1000
           ? 'lifetime'
           : boxes.idleFor(box.id, now) > config.idleTimeoutSeconds * 1000
             ? 'idle'
@@ -255,7 +263,14 @@ export async function startSandboxd(
       }
       return named;
     }
-    const existing = boxes.list().find((b) => b.owner === claims.sub && b.pid > 1);
+    // A box whose machine died is saved and cleared away before its owner gets a new one.
+    const dead = boxes
+      .list()
+      .find((b) => b.owner === claims.sub && b.pid > 1 && !existsSync(`/proc/${b.pid}`));
+    if (dead) await boxes.destroy(dead.id, { save: true }).catch(() => undefined);
+    const existing = boxes
+      .list()
+      .find((b) => b.owner === claims.sub && b.pid > 1 && existsSync(`/proc/${b.pid}`));
     if (existing) return existing;
     let pending = creating.get(claims.sub);
     if (!pending) {

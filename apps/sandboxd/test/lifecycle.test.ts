@@ -170,4 +170,20 @@ describe('warm pool and activity', () => {
     expect(refused.message.en).toMatch(/busy/);
     expect(refused.message['zh-CN']).toMatch(/已满/);
   });
+
+  it('notices a box whose machine died, saves its work, and gives its owner a new one', async () => {
+    const box = ownedBy('student-b');
+    expect(box).toBeDefined();
+    await sandboxd.boxes.exec(box?.id as string, ['sh', '-c', 'echo from-b > /root/b.txt']);
+    process.kill(box?.pid as number, 'SIGKILL');
+    await sleep(300);
+    await sandboxd.reap();
+    expect(sandboxd.boxes.list().find((b) => b.id === box?.id)).toBeUndefined();
+    expect(leftovers([box?.id as string])).toEqual([]);
+    const again = await connect(sandboxd.url, { sub: 'student-b' }, clients);
+    await ready(again);
+    const fresh = ownedBy('student-b');
+    expect(fresh?.id).not.toBe(box?.id);
+    expect(await sandboxd.boxes.exec(fresh?.id as string, ['cat', '/root/b.txt'])).toBe('from-b\n');
+  });
 });
