@@ -22,7 +22,9 @@ import { startSandboxd } from '../src/server.js';
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 const SECRET = 'bench-secret-that-is-long-enough-0123456789';
 const READY_SAMPLES = Number(process.env.BENCH_READY_SAMPLES ?? 20);
-const BUSY_TERMINALS = 50;
+const BUSY_TERMINALS = Number(process.env.BENCH_BUSY_TERMINALS ?? 50);
+// Twenty lines a second from one long-lived process per terminal (no fork per line).
+const BUSY_COMMAND = `perl -e '$|=1; while (1) { print "busy-line-", int(rand(1e6)), "\\n"; select(undef, undef, undef, 0.05) }'\n`;
 const ECHO_SAMPLES = Number(process.env.BENCH_ECHO_SAMPLES ?? 300);
 
 const suffix = Math.random().toString(16).slice(2, 6);
@@ -178,7 +180,7 @@ try {
       const term = openTerminal(client, `t${t}`);
       await term.opened;
       await term.waitFor(/# $/);
-      term.type('while :; do echo busy-line-$RANDOM; sleep 0.05; done\n');
+      if (process.env.BENCH_QUIET !== '1') term.type(BUSY_COMMAND);
       terminals.push(term);
     }
   }
