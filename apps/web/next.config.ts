@@ -15,6 +15,8 @@ const config: NextConfig = {
     'shiki',
   ],
   poweredByHeader: false,
+  // CI type-checks every workspace with `npm run typecheck`; skip the second pass in `next build`.
+  typescript: { ignoreBuildErrors: true },
   reactStrictMode: true,
   // Workspace packages use NodeNext-style `./x.js` imports of TypeScript files; Turbopack cannot map
   // those, so the app builds with webpack (`next build --webpack`) and this alias.
