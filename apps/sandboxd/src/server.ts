@@ -282,7 +282,14 @@ export async function startSandboxd(
         refillPool();
         return assigned;
       }
-      pending = boxes.create({ owner: claims.sub }).finally(() => {
+      // A pooled box gives way when the host is full and this student needs a fresh one for their saved work.
+      const spare = pooled()[0];
+      const full = boxes.list().length >= config.maxBoxes;
+      const make = async () => {
+        if (full && spare) await boxes.destroy(spare.id);
+        return boxes.create({ owner: claims.sub });
+      };
+      pending = make().finally(() => {
         creating.delete(claims.sub);
         refillPool();
       });
