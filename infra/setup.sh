@@ -16,6 +16,7 @@ if [ "$mode" = test ] && [ -f infra/apt-packages-test.txt ]; then
 fi
 bash infra/host-prep.sh
 npm ci --strict-allow-scripts --no-audit --no-fund
+npm run generate -w packages/db
 make -C packages/runtime/native
 # The read-only engine toolchain every lab box binds (its docker/dockyard commands).
 bash infra/box-toolchain/build.sh >/dev/null
