@@ -141,14 +141,21 @@ export async function startSandboxd(
     registers: [registry],
   });
 
-  // Warm pool: unowned boxes, handed out on connect and refilled in the background.
+  // One box per student; concurrent connections of the same student wait for the same creation.
+  const creating = new Map<string, Promise<BoxRecord>>();
+  // Warm pool: unowned boxes, handed out on connect and refilled in the background (never while a student's
+  // own box is being made, which may need the last slot).
   let closing = false;
   let refilling: Promise<void> | null = null;
   const pooled = () => boxes.list().filter((b) => b.owner === null && b.pid > 1);
   function refillPool() {
     if (refilling || closing || config.poolSize === 0) return;
     refilling = (async () => {
-      while (!closing && boxes.list().filter((b) => b.owner === null).length < config.poolSize) {
+      while (
+        !closing &&
+        creating.size === 0 &&
+        boxes.list().filter((b) => b.owner === null).length < config.poolSize
+      ) {
         try {
           await boxes.create();
         } catch (error) {
@@ -252,8 +259,6 @@ export async function startSandboxd(
     }
   });
 
-  // One box per student; concurrent connections of the same student wait for the same creation.
-  const creating = new Map<string, Promise<BoxRecord>>();
   async function boxFor(claims: VerifiedLabToken): Promise<BoxRecord> {
     if (claims.box !== undefined) {
       const named = boxes.list().find((b) => b.id === claims.box);
@@ -283,10 +288,10 @@ export async function startSandboxd(
         return assigned;
       }
       // A pooled box gives way when the host is full and this student needs a fresh one for their saved work.
-      const spare = pooled()[0];
-      const full = boxes.list().length >= config.maxBoxes;
       const make = async () => {
-        if (full && spare) await boxes.destroy(spare.id);
+        await refilling;
+        const spare = pooled()[0];
+        if (boxes.list().length >= config.maxBoxes && spare) await boxes.destroy(spare.id);
         return boxes.create({ owner: claims.sub });
       };
       pending = make().finally(() => {
