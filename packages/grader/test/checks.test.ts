@@ -1,11 +1,20 @@
+import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateCheck, type HostCheck } from '../src/evaluate.js';
 import { cgroupDirFor } from '../src/kernel/cgroup.js';
 import { type FakeBox, startFakeBox } from './fake-box.js';
 
 const hint = { 'zh-CN': '提示', en: 'hint' };
+const BUSYBOX_ROOTFS = execFileSync(
+  'bash',
+  [join(import.meta.dirname, '../../../infra/images/build.sh'), 'busybox'],
+  {
+    encoding: 'utf8',
+  },
+).trim();
 let box: FakeBox;
 const grade = (check: HostCheck) => evaluateCheck(check, { target: box.target });
 
@@ -65,6 +74,69 @@ describe('process and namespace checks read the kernel, not the box', () => {
     box.sh(`pkill -f "^sleep 1003$"; unshare -u sh -c 'hostname lab; exec sleep 1003' >/dev/null 2>&1 &`);
     await new Promise((r) => setTimeout(r, 200));
     expect((await grade(check)).pass).toBe(true);
+  });
+});
+
+describe('chroot, pivot_root and kept namespaces', () => {
+  it('knows a process is chrooted into a directory of the box, by inode', async () => {
+    const check: HostCheck = { kind: 'process', match: '^sleep 1005$', expect: { root: '/tmp/jail' }, hint };
+    box.sh(`mkdir -p /tmp/jail /tmp/other && cp -a ${BUSYBOX_ROOTFS}/. /tmp/jail/`);
+    box.sh('sleep 1005 >/dev/null 2>&1 &');
+    const notYet = await grade(check);
+    expect(notYet.pass).toBe(false);
+    expect(notYet.message.en).toMatch(/root directory is not \/tmp\/jail/);
+    box.sh('pkill -9 -x -f "sleep 1005"; chroot /tmp/jail sleep 1005 >/dev/null 2>&1 &');
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await grade(check)).pass).toBe(true);
+    expect((await grade({ ...check, expect: { root: '/tmp/other' } })).pass).toBe(false);
+  });
+
+  it('reads the root of a mount, which shows a pivoted root', async () => {
+    const check: HostCheck = {
+      kind: 'mount',
+      match: '^sleep 1006$',
+      target: '/',
+      expect: { root: '/newroot$' },
+      hint,
+    };
+    box.sh(
+      `mkdir -p /tmp/newroot && mount --bind /tmp/newroot /tmp/newroot && cp -a ${BUSYBOX_ROOTFS}/. /tmp/newroot/ && mkdir -p /tmp/newroot/old; unshare -m sh -c 'cd /tmp/newroot && pivot_root . old && exec sleep 1006' >/dev/null 2>&1 &`,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await grade(check)).pass).toBe(true);
+    expect((await grade({ ...check, expect: { root: '/elsewhere$' } })).message.en).toMatch(
+      /root within the filesystem/,
+    );
+  });
+
+  it('enters a UTS namespace kept alive as a file in the box', async () => {
+    const check: HostCheck = {
+      kind: 'namespace',
+      path: '/run/keep-uts',
+      type: 'uts',
+      expect: { hostname: 'persisted' },
+      hint,
+    };
+    expect((await grade(check)).pass).toBe(false);
+    box.sh('touch /run/keep-uts && unshare --uts=/run/keep-uts hostname persisted');
+    expect((await grade(check)).pass).toBe(true);
+    box.sh('ln -s /proc/1/ns/uts /run/fake-uts');
+    expect((await grade({ ...check, path: '/run/fake-uts' })).pass).toBe(false);
+  });
+
+  it('runs an allowed command in the namespaces of a matched process', async () => {
+    box.sh(`unshare -u sh -c 'hostname inner; exec sleep 1007' >/dev/null 2>&1 &`);
+    await new Promise((r) => setTimeout(r, 200));
+    const check: HostCheck = {
+      kind: 'command',
+      match: '^sleep 1007$',
+      run: ['hostname'],
+      ns: ['uts'],
+      expect: { stdout: '^inner$' },
+      hint,
+    };
+    expect((await grade(check)).pass).toBe(true);
+    expect((await grade({ ...check, match: undefined })).pass).toBe(false);
   });
 });
 

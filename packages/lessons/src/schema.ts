@@ -73,24 +73,32 @@ export const processCheck = z.strictObject({
       uid: nonNegInt.optional(),
       'count-min': nonNegInt.optional(),
       running: z.boolean().optional(),
+      /** The process's root directory (after chroot/pivot_root) is this path of the box. */
+      root: z.string().startsWith('/', 'must start with /').optional(),
     })
     .optional(),
 });
 
-export const namespaceCheck = z.strictObject({
-  kind: z.literal('namespace'),
-  ...common,
-  match: regex,
-  type: z.enum(['pid', 'mnt', 'uts', 'ipc', 'net', 'user', 'cgroup', 'time']),
-  expect: z.strictObject({
-    relation: relation.optional(),
-    hostname: z.string().optional(),
-    'uid-map': z
-      .string()
-      .regex(/^\d+ \d+ \d+$/, 'must look like "0 1000 1"')
-      .optional(),
-  }),
-});
+export const namespaceCheck = z
+  .strictObject({
+    kind: z.literal('namespace'),
+    ...common,
+    match: regex.optional(),
+    /** A namespace kept alive as a file in the box (e.g. `unshare --uts=/run/keep-uts`). */
+    path: z.string().startsWith('/', 'must start with /').optional(),
+    type: z.enum(['pid', 'mnt', 'uts', 'ipc', 'net', 'user', 'cgroup', 'time']),
+    expect: z.strictObject({
+      relation: relation.optional(),
+      hostname: z.string().optional(),
+      'uid-map': z
+        .string()
+        .regex(/^\d+ \d+ \d+$/, 'must look like "0 1000 1"')
+        .optional(),
+    }),
+  })
+  .refine((c) => (c.match === undefined) !== (c.path === undefined), {
+    message: 'a namespace check needs exactly one of "match" or "path"',
+  });
 
 export const cgroupCheck = z
   .strictObject({
@@ -105,6 +113,10 @@ export const cgroupCheck = z
       cpus: z.number().positive().optional(),
       'cpu-shares': nonNegInt.optional(),
       'contains-process': regex.optional(),
+      /** cgroupfs files of the cgroup and a regex each must match, e.g. { pids.events: "max [1-9]" }. */
+      files: z
+        .record(z.string().regex(/^[a-z][a-z0-9_]*\.[a-z0-9_.]+$/, 'must be a cgroupfs file name'), regex)
+        .optional(),
     }),
   })
   .refine((c) => (c.path === undefined) !== (c.match === undefined), {
@@ -115,9 +127,13 @@ export const mountCheck = z.strictObject({
   kind: z.literal('mount'),
   ...common,
   target: z.string().min(1),
+  /** Judge the mount namespace of the process whose command line matches, instead of the box's own. */
+  match: regex.optional(),
   expect: z
     .strictObject({
       fstype: z.string().optional(),
+      /** Regex on the mount's root inside its filesystem (mountinfo's 4th field). */
+      root: regex.optional(),
       source: regex.optional(),
       options: z.array(z.string()).optional(),
       overlay: z
@@ -273,11 +289,35 @@ export const httpCheck = z
     message: 'an http check needs exactly one of "port" or "published"',
   });
 
+/**
+ * Host binaries a command check may run in the box's namespaces (the grader refuses others): they run with the
+ * host's filesystem, so only inspection tools, and never inside the box's mount namespace.
+ */
+export const COMMAND_CHECK_BINARIES = [
+  'ip',
+  'ss',
+  'iptables',
+  'iptables-save',
+  'ping',
+  'hostname',
+  'bridge',
+  'nstat',
+  'lsns',
+  'ipcs',
+] as const;
+
 export const commandCheck = z.strictObject({
   kind: z.literal('command'),
   ...common,
-  run: z.array(z.string().min(1)).min(1),
-  ns: z.array(z.enum(['net', 'mnt', 'pid', 'uts', 'ipc', 'user'])).optional(),
+  run: z
+    .array(z.string().min(1))
+    .min(1)
+    .refine((argv) => (COMMAND_CHECK_BINARIES as readonly string[]).includes(argv[0] ?? ''), {
+      message: `must start with one of: ${COMMAND_CHECK_BINARIES.join(', ')} (use file, mount or cgroup checks to look at the box's files)`,
+    }),
+  /** Enter the namespaces of the process matching this regex instead of the box's. */
+  match: regex.optional(),
+  ns: z.array(z.enum(['net', 'pid', 'uts', 'ipc', 'user'])).optional(),
   expect: z.strictObject({ exit: int.optional(), stdout: regex.optional(), stderr: regex.optional() }),
 });
 

@@ -1,9 +1,12 @@
 import { type EnterableNamespace, execInNamespaces } from '../kernel/nsexec.js';
 import { type CheckResult, fail, pass } from '../result.js';
 import type { BoxTarget } from '../target.js';
+import { matchingProcesses } from './process.js';
 
 export interface CommandCheckInput {
   run: string[];
+  /** Enter the namespaces of the process matching this regex instead of the box's. */
+  match?: string;
   ns?: string[];
   expect: { exit?: number; stdout?: string; stderr?: string };
 }
@@ -53,7 +56,18 @@ export async function checkCommand(target: BoxTarget, check: CommandCheckInput):
       '这个检查无法运行：command 检查不会进入实验环境的挂载命名空间。',
     );
   }
-  const result = await execInNamespaces(target.initPid, namespaces, check.run);
+  let pid = target.initPid;
+  if (check.match !== undefined) {
+    const process = matchingProcesses(target, check.match)[0];
+    if (!process) {
+      return fail(
+        `No running process matches /${check.match}/.`,
+        `没有找到匹配 /${check.match}/ 的运行中进程。`,
+      );
+    }
+    pid = process.pid;
+  }
+  const result = await execInNamespaces(pid, namespaces, check.run);
   const e = check.expect;
   const en: string[] = [];
   const zh: string[] = [];

@@ -7,6 +7,8 @@ export interface MountCheckInput {
   match?: string;
   expect?: {
     fstype?: string;
+    /** Regex on the mount's root within its filesystem (mountinfo field 4), e.g. "/rootfs$" for a pivoted root. */
+    root?: string;
     source?: string;
     options?: string[];
     overlay?: { 'lower-count-min'?: number; upper?: boolean };
@@ -48,6 +50,10 @@ function mountProblems(entry: MountEntry, expect: NonNullable<MountCheckInput['e
   if (expect.fstype !== undefined && entry.fstype !== expect.fstype) {
     en.push(`its type is ${entry.fstype}, not ${expect.fstype}`);
     zh.push(`类型是 ${entry.fstype}，不是 ${expect.fstype}`);
+  }
+  if (expect.root !== undefined && !new RegExp(expect.root).test(entry.root)) {
+    en.push(`its root within the filesystem is "${entry.root}"`);
+    zh.push(`它在文件系统中的根是「${entry.root}」`);
   }
   if (expect.source !== undefined && !new RegExp(expect.source).test(entry.source)) {
     en.push(`its source is "${entry.source}"`);

@@ -1,16 +1,60 @@
 import { mapLineToBox } from '../kernel/idmap.js';
+import { type ExecResult, execInNamespaceFile } from '../kernel/nsexec.js';
 import { type NamespaceType, namespaceInode, readHostname, readIdMap } from '../kernel/proc.js';
 import { type CheckResult, fail, pass } from '../result.js';
-import type { BoxTarget } from '../target.js';
+import { InRootError } from '../safe-path.js';
+import { type BoxTarget, boxRoot } from '../target.js';
 import { matchingProcesses } from './process.js';
 
 export interface NamespaceCheckInput {
-  match: string;
+  /** The process whose namespace is examined … */
+  match?: string;
+  /** … or a namespace persisted as a file in the box (bind-mounted nsfs). */
+  path?: string;
   type: NamespaceType;
   expect: { relation?: 'same-as-box' | 'differs-from-box'; hostname?: string; 'uid-map'?: string };
 }
 
+/** A namespace persisted as a file in the box: judged by entering it with host tools. */
+async function checkNamespaceFile(
+  target: BoxTarget,
+  path: string,
+  check: NamespaceCheckInput,
+): Promise<CheckResult> {
+  if (check.type !== 'uts' || check.expect.hostname === undefined) {
+    return fail(
+      'A namespace file can only be checked for its hostname (uts).',
+      '命名空间文件只能检查主机名（uts）。',
+    );
+  }
+  let result: ExecResult;
+  try {
+    result = await execInNamespaceFile(boxRoot(target), path, 'uts', ['hostname']);
+  } catch (error) {
+    if (!(error instanceof InRootError)) throw error;
+    return fail(`${path} cannot be opened: ${error.message}.`, `无法打开 ${path}：${error.message}。`);
+  }
+  if (result.exitCode !== 0) {
+    return fail(
+      `${path} is not a UTS namespace kept alive (${result.stderr.trim()}).`,
+      `${path} 不是一个保留下来的 UTS 命名空间（${result.stderr.trim()}）。`,
+    );
+  }
+  const hostname = result.stdout.trim();
+  return hostname === check.expect.hostname
+    ? pass(
+        `The namespace kept at ${path} has hostname "${hostname}".`,
+        `${path} 保留的命名空间主机名是「${hostname}」。`,
+      )
+    : fail(
+        `The namespace kept at ${path} has hostname "${hostname}", not "${check.expect.hostname}".`,
+        `${path} 保留的命名空间主机名是「${hostname}」，不是「${check.expect.hostname}」。`,
+      );
+}
+
 export async function checkNamespace(target: BoxTarget, check: NamespaceCheckInput): Promise<CheckResult> {
+  if (check.path !== undefined) return checkNamespaceFile(target, check.path, check);
+  if (check.match === undefined) return fail('The check names no process.', '这个检查没有指定进程。');
   const found = matchingProcesses(target, check.match);
   if (found.length === 0) {
     return fail(

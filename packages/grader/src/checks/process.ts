@@ -1,7 +1,9 @@
+import { statSync } from 'node:fs';
 import { hostIdToBox } from '../kernel/idmap.js';
 import { namespaceInode, type ProcessInfo, readProcess } from '../kernel/proc.js';
 import { type CheckResult, fail, pass } from '../result.js';
-import { type BoxTarget, boxPids } from '../target.js';
+import { statInRoot } from '../safe-path.js';
+import { type BoxTarget, boxPids, boxRoot } from '../target.js';
 
 export interface ProcessCheckInput {
   match: string;
@@ -11,7 +13,20 @@ export interface ProcessCheckInput {
     uid?: number;
     'count-min'?: number;
     running?: boolean;
+    /** The process's root directory (chroot/pivot_root) is this box path: compared by device and inode. */
+    root?: string;
   };
+}
+
+/** Whether a process's root directory is the given directory of the box (same device and inode). */
+function rootIs(target: BoxTarget, pid: number, boxPath: string): boolean {
+  try {
+    const actual = statSync(`/proc/${pid}/root/`);
+    const wanted = statInRoot(boxRoot(target), boxPath);
+    return wanted !== null && wanted.dev === actual.dev && wanted.ino === actual.ino;
+  } catch {
+    return false;
+  }
 }
 
 /** Live (non-zombie) processes of the box whose command line matches. */
@@ -47,6 +62,7 @@ export function checkProcess(target: BoxTarget, check: ProcessCheckInput): Check
     }
     if (expect['pid-in-ns'] !== undefined && p.nsPids.at(-1) !== expect['pid-in-ns']) return false;
     if (expect.uid !== undefined && hostIdToBox(target.initPid, p.uid) !== expect.uid) return false;
+    if (expect.root !== undefined && !rootIs(target, p.pid, expect.root)) return false;
     return true;
   });
   const countMin = expect['count-min'] ?? 1;
@@ -73,6 +89,10 @@ export function checkProcess(target: BoxTarget, check: ProcessCheckInput): Check
   if (expect.uid !== undefined) {
     details.push(`it runs as uid ${hostIdToBox(target.initPid, first.uid)}, not ${expect.uid}`);
     detailsZh.push(`它的 uid 是 ${hostIdToBox(target.initPid, first.uid)}，而不是 ${expect.uid}`);
+  }
+  if (expect.root !== undefined && !rootIs(target, first.pid, expect.root)) {
+    details.push(`its root directory is not ${expect.root}`);
+    detailsZh.push(`它的根目录不是 ${expect.root}`);
   }
   if (good.length > 0 && good.length < countMin) {
     details.push(`only ${good.length} of the required ${countMin} match`);

@@ -56,10 +56,31 @@ export function execInNamespaces(
 /** Runs a host binary inside a named network namespace of the box (its /run/netns/<name>), resolved in-root. */
 export async function execInNamedNetns(boxRoot: string, name: string, argv: string[]): Promise<ExecResult> {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) throw new Error(`invalid netns name: ${name}`);
-  const fd = openInRoot(boxRoot, `/run/netns/${name}`);
+  return execInNamespaceFile(boxRoot, `/run/netns/${name}`, 'net', argv);
+}
+
+const NSENTER_FILE_FLAG: Record<EnterableNamespace, string> = {
+  net: '--net',
+  pid: '--pid',
+  uts: '--uts',
+  ipc: '--ipc',
+  user: '--user',
+};
+
+/**
+ * Runs a host binary inside a namespace persisted as a file in the box (a bind-mounted nsfs file such as
+ * /run/netns/blue or one made by `unshare --uts=/run/x`), resolved in-root so a symlink cannot point elsewhere.
+ */
+export async function execInNamespaceFile(
+  boxRoot: string,
+  path: string,
+  type: EnterableNamespace,
+  argv: string[],
+): Promise<ExecResult> {
+  const fd = openInRoot(boxRoot, path);
   try {
-    // The child sees the nsfs file as its fd 3.
-    return await collect(['nsenter', '--net=/proc/self/fd/3', '--', ...argv], fd);
+    // The child sees the nsfs file as its fd 3; nsenter refuses anything that is not a namespace of that type.
+    return await collect(['nsenter', `${NSENTER_FILE_FLAG[type]}=/proc/self/fd/3`, '--', ...argv], fd);
   } finally {
     closeSync(fd);
   }
