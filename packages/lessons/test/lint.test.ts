@@ -109,6 +109,18 @@ const cases: Case[] = [
   },
   {
     rule: 'invalid-value',
+    spec: {
+      yaml: yamlWith(
+        '      - kind: file\n        path: /tmp/x\n        expect: { exists: true }',
+        '      - kind: command\n        run: ["cat", "/etc/shadow"]\n        expect: { exit: 0 }',
+      ),
+    },
+    file: Y,
+    line: lineOf(BASE_YAML, '- kind: file') + 1,
+    message: /must start with one of: ip, ss/,
+  },
+  {
+    rule: 'invalid-value',
     spec: { yaml: yamlWith('minutes: 10', 'minutes: ten') },
     file: Y,
     line: 6,
