@@ -13,6 +13,7 @@ const config: NextConfig = {
     '@prisma/adapter-pg',
     'pg',
     'shiki',
+    'socket.io-client',
   ],
   poweredByHeader: false,
   // CI type-checks every workspace with `npm run typecheck`; skip the second pass in `next build`.

@@ -2,8 +2,9 @@
 
 import Editor, { loader } from '@monaco-editor/react';
 import * as monaco from 'monaco-editor';
-import { useTranslations } from 'next-intl';
-import { useEffect, useState } from 'react';
+import { useLocale, useTranslations } from 'next-intl';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { AppLocale } from '@/i18n/routing';
 import { useLab } from './LabProvider';
 
 // Self-hosted Monaco: without this, @monaco-editor/react loads it from a CDN.
@@ -21,10 +22,15 @@ function isDark(): boolean {
 /** Editor for files in the lab box; loaded only when the student opens it. */
 export default function EditorPanel() {
   const t = useTranslations('lab');
-  const { socket, status } = useLab();
+  const locale = useLocale() as AppLocale;
+  const { socket, status, generation } = useLab();
+  const [draftPath, setDraftPath] = useState('/root/Dockerfile');
   const [path, setPath] = useState('/root/Dockerfile');
   const [content, setContent] = useState('');
+  const [notice, setNotice] = useState<string | null>(null);
   const [dark, setDark] = useState(isDark);
+  const contentRef = useRef(content);
+  contentRef.current = content;
 
   useEffect(() => {
     const onTheme = () => setDark(isDark());
@@ -33,31 +39,74 @@ export default function EditorPanel() {
   }, []);
 
   useEffect(() => {
+    void generation;
     if (!socket || status !== 'connected') return;
+    setNotice(null);
     socket.emit('file:read', { path }, (result) => {
       if (result.ok) setContent(result.value.content);
+      // A file that does not exist yet starts empty and is created on save.
+      else if (result.error.code === 'file-enoent') setContent('');
+      else setNotice(t('openFailed', { reason: result.error.message[locale] }));
     });
-  }, [socket, status, path]);
+  }, [socket, status, path, generation, locale, t]);
+
+  const save = useCallback(() => {
+    if (!socket || status !== 'connected') return;
+    socket.emit('file:write', { path, content: contentRef.current, encoding: 'utf8' }, (result) => {
+      setNotice(result.ok ? t('saved') : t('saveFailed', { reason: result.error.message[locale] }));
+    });
+  }, [socket, status, path, locale, t]);
+  const saveRef = useRef(save);
+  saveRef.current = save;
 
   return (
     <div className="dy-editor" data-testid="editor-panel">
-      <label className="dy-editor-path">
-        {t('editorPath')}
-        <input
-          value={path}
-          onChange={(event) => setPath(event.target.value)}
-          onBlur={() => {
-            if (socket && status === 'connected') {
-              socket.emit('file:write', { path, content, encoding: 'utf8' }, () => {});
-            }
-          }}
-        />
-      </label>
+      <form
+        className="dy-editor-path"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setPath(draftPath);
+        }}
+      >
+        <label>
+          {t('editorPath')}
+          <input
+            value={draftPath}
+            onChange={(event) => setDraftPath(event.target.value)}
+            data-testid="editor-path"
+          />
+        </label>
+        <button type="submit" className="dy-button dy-button-ghost dy-button-small" data-testid="editor-open">
+          {t('open')}
+        </button>
+        <button
+          type="button"
+          className="dy-button dy-button-small"
+          onClick={save}
+          disabled={status !== 'connected'}
+          data-testid="editor-save"
+        >
+          {t('save')}
+        </button>
+        {notice && (
+          <span className="dy-muted" role="status" data-testid="editor-notice">
+            {notice}
+          </span>
+        )}
+      </form>
       {status !== 'connected' && <p className="dy-muted dy-editor-hint">{t('editorHint')}</p>}
       <div className="dy-editor-host">
         <Editor
+          path={path}
           value={content}
-          onChange={(value) => setContent(value ?? '')}
+          onChange={(value) => {
+            setContent(value ?? '');
+            setNotice(null);
+          }}
+          onMount={(editor, api) => {
+            // Ctrl/Cmd+S saves into the box instead of the browser's "save page".
+            editor.addCommand(api.KeyMod.CtrlCmd | api.KeyCode.KeyS, () => saveRef.current());
+          }}
           language={path.endsWith('Dockerfile') ? 'dockerfile' : path.endsWith('.sh') ? 'shell' : undefined}
           theme={dark ? 'vs-dark' : 'vs'}
           options={{ minimap: { enabled: false }, fontSize: 14, automaticLayout: true }}

@@ -1,8 +1,9 @@
 'use client';
 
 import dynamic from 'next/dynamic';
-import { useTranslations } from 'next-intl';
+import { useLocale, useTranslations } from 'next-intl';
 import { useState } from 'react';
+import type { AppLocale } from '@/i18n/routing';
 import { useLab } from './LabProvider';
 import { TerminalView } from './TerminalView';
 
@@ -19,7 +20,8 @@ function EditorLoading() {
 
 export function LabPanel({ terminals }: { terminals: number }) {
   const t = useTranslations('lab');
-  const { status, retry } = useLab();
+  const locale = useLocale() as AppLocale;
+  const { status, retry, message } = useLab();
   const [active, setActive] = useState(0);
   const [editorOpen, setEditorOpen] = useState(false);
   const count = Math.min(4, Math.max(1, terminals));
@@ -45,7 +47,11 @@ export function LabPanel({ terminals }: { terminals: number }) {
             ? t('connected')
             : status === 'connecting'
               ? t('connecting')
-              : t('unavailableTitle')}
+              : status === 'starting'
+                ? t('starting')
+                : status === 'error'
+                  ? t('errorTitle')
+                  : t('unavailableTitle')}
         </span>
         <button
           type="button"
@@ -64,8 +70,16 @@ export function LabPanel({ terminals }: { terminals: number }) {
           ))}
           {status !== 'connected' && (
             <div className="dy-lab-overlay" data-testid="lab-overlay" role="status">
-              {status === 'connecting' ? (
-                <p>{t('connecting')}</p>
+              {status === 'connecting' || status === 'starting' ? (
+                <p>{status === 'starting' ? t('starting') : t('connecting')}</p>
+              ) : status === 'error' ? (
+                <>
+                  <h2>{t('errorTitle')}</h2>
+                  <p data-testid="lab-error">{message ? message[locale] : t('unavailableBody')}</p>
+                  <button type="button" className="dy-button" onClick={retry} data-testid="lab-retry">
+                    {t('retry')}
+                  </button>
+                </>
               ) : (
                 <>
                   <h2>{t('unavailableTitle')}</h2>

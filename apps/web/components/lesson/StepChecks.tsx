@@ -1,13 +1,19 @@
 'use client';
 
-import { checkResultSchema, type QuizCheckResponse, quizCheckResponseSchema } from '@dockyard/protocol';
+import {
+  checkResultSchema,
+  protocolErrorSchema,
+  type QuizCheckResponse,
+  quizCheckResponseSchema,
+} from '@dockyard/protocol';
 import { useLocale, useTranslations } from 'next-intl';
 import { type FormEvent, useState } from 'react';
+import { z } from 'zod';
 import type { AppLocale } from '@/i18n/routing';
-import { useLab } from './LabProvider';
 import type { QuizView, StepView } from './LessonWorkspace';
 
-const LAB_CHECK_TIMEOUT_MS = 30_000;
+const LAB_CHECK_TIMEOUT_MS = 40_000;
+const labFailureSchema = z.object({ lab: protocolErrorSchema.nullable() });
 
 interface Props {
   lessonId: string;
@@ -142,28 +148,41 @@ function LabCheck({
 }) {
   const t = useTranslations('checks');
   const locale = useLocale() as AppLocale;
-  const { socket, status } = useLab();
   const [busy, setBusy] = useState(false);
   const [feedback, setFeedback] = useState<{ ok: boolean; lines: string[] } | null>(null);
 
-  function run() {
-    if (!socket || status !== 'connected') {
-      setFeedback({ ok: false, lines: [t('labUnavailable')] });
-      return;
-    }
+  // Graded by the web server, which asks sandboxd itself and records the result (see README).
+  async function run() {
     setBusy(true);
-    socket.timeout(LAB_CHECK_TIMEOUT_MS).emit('check:run', { lessonId, stepId }, (error, reply) => {
-      setBusy(false);
-      if (error) return setFeedback({ ok: false, lines: [t('labTimeout')] });
-      if (!reply.ok) return setFeedback({ ok: false, lines: [reply.error.message[locale]] });
-      const result = checkResultSchema.safeParse(reply.value);
-      if (!result.success) return setFeedback({ ok: false, lines: [t('error')] });
+    try {
+      const response = await fetch('/api/checks/lab', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ lessonId, stepId }),
+        signal: AbortSignal.timeout(LAB_CHECK_TIMEOUT_MS),
+      });
+      if (response.status === 401) return setFeedback({ ok: false, lines: [t('signInRequired')] });
+      const body: unknown = await response.json().catch(() => null);
+      if (response.status === 503) {
+        const lab = labFailureSchema.safeParse(body);
+        const reason = lab.success && lab.data.lab ? lab.data.lab.message[locale] : t('labUnavailable');
+        return setFeedback({ ok: false, lines: [reason] });
+      }
+      const result = checkResultSchema.extend({ stepPassed: z.boolean() }).safeParse(body);
+      if (!response.ok || !result.success) return setFeedback({ ok: false, lines: [t('error')] });
       setFeedback({
         ok: result.data.passed,
         lines: result.data.results.filter((r) => !r.passed).map((r) => r.message[locale]),
       });
-      if (result.data.passed) onStepPassed();
-    });
+      if (result.data.stepPassed) onStepPassed();
+    } catch (error) {
+      setFeedback({
+        ok: false,
+        lines: [(error as Error).name === 'TimeoutError' ? t('labTimeout') : t('error')],
+      });
+    } finally {
+      setBusy(false);
+    }
   }
 
   return (
@@ -178,7 +197,11 @@ function LabCheck({
         {busy ? t('checking') : t('check')}
       </button>
       {feedback && (
-        <div className={`dy-feedback dy-feedback-${feedback.ok ? 'ok' : 'bad'}`} role="status">
+        <div
+          className={`dy-feedback dy-feedback-${feedback.ok ? 'ok' : 'bad'}`}
+          role="status"
+          data-testid={`lab-feedback-${stepId}`}
+        >
           {feedback.ok && <p>{t('passed')}</p>}
           {feedback.lines.map((line) => (
             <p key={line}>{line}</p>

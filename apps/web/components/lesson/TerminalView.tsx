@@ -4,9 +4,13 @@ import type { FitAddon } from '@xterm/addon-fit';
 import type { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import { TERMINAL_COLS, TERMINAL_ROWS, terminalDataSchema, terminalExitSchema } from '@dockyard/protocol';
-import { useTranslations } from 'next-intl';
+import { useLocale, useTranslations } from 'next-intl';
 import { useEffect, useRef, useState } from 'react';
+import type { AppLocale } from '@/i18n/routing';
 import { useLab } from './LabProvider';
+
+const OPEN_RETRIES = 2;
+const OPEN_RETRY_DELAY_MS = 700;
 
 const clamp = (value: number, bounds: { min: number; max: number }) =>
   Math.min(bounds.max, Math.max(bounds.min, value));
@@ -23,10 +27,13 @@ function themeColors() {
 /** One xterm.js terminal bridged to a sandboxd PTY over the lab socket. */
 export function TerminalView({ terminalId, visible }: { terminalId: string; visible: boolean }) {
   const t = useTranslations('lab');
-  const { socket, status } = useLab();
+  const { socket, status, generation } = useLab();
   const hostRef = useRef<HTMLDivElement>(null);
   const termRef = useRef<{ term: Terminal; fit: FitAddon } | null>(null);
   const [ready, setReady] = useState(false);
+  const locale = useLocale() as AppLocale;
+  const localeRef = useRef(locale);
+  localeRef.current = locale;
   const endedText = useRef(t('ended'));
   endedText.current = t('ended');
 
@@ -79,20 +86,42 @@ export function TerminalView({ terminalId, visible }: { terminalId: string; visi
     };
   }, []);
 
+  // A tab's shell starts when the tab is first shown, not with the page.
+  const [shown, setShown] = useState(visible);
   useEffect(() => {
-    if (visible) termRef.current?.fit.fit();
+    if (!visible) return;
+    setShown(true);
+    try {
+      termRef.current?.fit.fit();
+    } catch {
+      // Not laid out yet; the ResizeObserver fits it.
+    }
   }, [visible]);
 
   useEffect(() => {
+    // generation: a new connection re-opens (and so re-attaches) the terminal.
+    void generation;
     const entry = termRef.current;
-    if (!socket || status !== 'connected' || !entry || !ready) return;
+    if (!socket || status !== 'connected' || !entry || !ready || !shown) return;
     const { term } = entry;
     const size = () => ({
       terminalId,
       rows: clamp(term.rows, TERMINAL_ROWS),
       cols: clamp(term.cols, TERMINAL_COLS),
     });
-    socket.emit('terminal:open', size(), () => {});
+    // sandboxd replays the shell's scrollback on (re)attach, so start from a clean screen.
+    term.reset();
+    let closed = false;
+    let retryTimer: ReturnType<typeof setTimeout> | undefined;
+    const open = (triesLeft: number) => {
+      socket.emit('terminal:open', size(), (reply) => {
+        if (reply.ok || closed) return;
+        // Starting a shell can fail transiently on a busy host; try again before showing the error.
+        if (triesLeft > 0) retryTimer = setTimeout(() => open(triesLeft - 1), OPEN_RETRY_DELAY_MS);
+        else term.write(`\r\n[${reply.error.message[localeRef.current]}]\r\n`);
+      });
+    };
+    open(OPEN_RETRIES);
     const onData = (payload: unknown) => {
       const parsed = terminalDataSchema.safeParse(payload);
       if (parsed.success && parsed.data.terminalId === terminalId) term.write(parsed.data.data);
@@ -107,12 +136,14 @@ export function TerminalView({ terminalId, visible }: { terminalId: string; visi
     const input = term.onData((data) => socket.emit('terminal:data', { terminalId, data }));
     const resize = term.onResize(() => socket.emit('terminal:resize', size()));
     return () => {
+      closed = true;
+      clearTimeout(retryTimer);
       socket.off('terminal:data', onData);
       socket.off('terminal:exit', onExit);
       input.dispose();
       resize.dispose();
     };
-  }, [socket, status, terminalId, ready]);
+  }, [socket, status, terminalId, ready, shown, generation]);
 
   return (
     <div className="dy-terminal" ref={hostRef} hidden={!visible} data-testid={`terminal-${terminalId}`} />

@@ -3,11 +3,10 @@ import { NextResponse } from 'next/server';
 import { z } from 'zod';
 import { getSessionUser } from '@/lib/auth';
 import { getLesson } from '@/lib/course';
-import { getSecret } from '@/lib/secrets';
+import { LAB_TOKEN_TTL_SECONDS, labTokenSecret, publicSandboxUrl } from '@/lib/sandbox';
 
 export const dynamic = 'force-dynamic';
 
-const TOKEN_TTL_SECONDS = 120;
 const bodySchema = z.object({ lessonId: z.string().min(1).max(100) });
 
 /** Issues a short-lived token the browser presents to sandboxd to open its lab. */
@@ -21,13 +20,13 @@ export async function POST(request: Request) {
   const now = new Date();
   const token = await signLabToken(
     { sub: user.id, lesson: body.data.lessonId, role: user.role },
-    getSecret('DOCKYARD_LAB_TOKEN_SECRET', 'lab-token-secret'),
-    { ttlSeconds: TOKEN_TTL_SECONDS, now },
+    labTokenSecret(),
+    { ttlSeconds: LAB_TOKEN_TTL_SECONDS, now },
   );
   const response: LabTokenResponse = {
     token,
-    sandboxUrl: process.env.DOCKYARD_SANDBOX_URL ?? 'http://localhost:4000',
-    expiresAt: new Date(now.getTime() + TOKEN_TTL_SECONDS * 1000).toISOString(),
+    sandboxUrl: publicSandboxUrl(),
+    expiresAt: new Date(now.getTime() + LAB_TOKEN_TTL_SECONDS * 1000).toISOString(),
   };
   return NextResponse.json(response, { headers: { 'cache-control': 'no-store' } });
 }
