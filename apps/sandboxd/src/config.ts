@@ -17,6 +17,10 @@ export const configSchema = z.object({
   runRoot: z.string().default('/run/dockyard/sandboxd'),
   lessonsDir: z.string().default(join(repoRoot, 'lessons')),
   imageRootfs: z.string().default('/var/cache/dockyard/images/lab-debian/rootfs'),
+  /** The nested engine every box binds read-only (infra/box-toolchain/build.sh). */
+  toolchainDir: z.string().default('/var/cache/dockyard/box-toolchain/current'),
+  /** Base image cache the nested engines import from (infra/images). */
+  imageCacheDir: z.string().default('/var/cache/dockyard/images'),
   idBase: size.default(1_000_000),
   maxBoxes: size.default(40),
   bridge: z.string().max(15).default('dylab0'),
@@ -54,6 +58,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SandboxdCon
     runRoot: env.SANDBOXD_RUN_ROOT,
     lessonsDir: env.LESSONS_DIR,
     imageRootfs: env.SANDBOXD_IMAGE_ROOTFS,
+    toolchainDir: env.SANDBOXD_TOOLCHAIN_DIR,
+    imageCacheDir: env.SANDBOXD_IMAGE_CACHE_DIR,
     idBase: env.SANDBOXD_ID_BASE,
     maxBoxes: env.SANDBOXD_MAX_BOXES,
     bridge: env.SANDBOXD_BRIDGE,

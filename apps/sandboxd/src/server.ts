@@ -28,6 +28,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { Server, type Socket } from 'socket.io';
 import type { z } from 'zod';
 import { BoxError, BoxManager, type BoxRecord } from './boxes/manager.js';
+import { toolchainBinds } from './boxes/toolchain.js';
 import type { SandboxdConfig } from './config.js';
 import { BoxFiles } from './files/api.js';
 import { runStepChecks } from './grading/run-checks.js';
@@ -85,7 +86,14 @@ export async function startSandboxd(
   config: SandboxdConfig,
   log: Logger = pino({ level: 'info' }),
 ): Promise<Sandboxd> {
+  const binds = toolchainBinds(config.toolchainDir, config.imageCacheDir);
+  if (!binds)
+    log.warn(
+      { dir: config.toolchainDir },
+      'no box toolchain: boxes start without docker (run infra/box-toolchain/build.sh)',
+    );
   const boxes = new BoxManager({
+    extraBinds: binds ?? [],
     dataRoot: config.dataRoot,
     runRoot: config.runRoot,
     imageRootfs: config.imageRootfs,

@@ -6,6 +6,7 @@ import { attachShim } from '@dockyard/runtime/shim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BoxManager, type BoxRecord } from '../src/boxes/manager.js';
 import { removeLabNetwork } from '../src/boxes/network.js';
+import { toolchainBinds } from '../src/boxes/toolchain.js';
 
 // The nested engine as a student meets it: `docker` in a lab box runs our engine inside the box's user
 // namespace, cgroup subtree and network namespace, with the host's toolchain bound read-only.
@@ -46,13 +47,7 @@ const manager = new BoxManager({
     cpus: 1,
     tmpBytes: 128 * 2 ** 20,
   },
-  extraBinds: [
-    { source: toolchain, target: '/opt/dockyard', readonly: true },
-    { source: process.execPath, target: '/opt/dockyard/bin/node', readonly: true },
-    { source: '/var/cache/dockyard/images', target: '/opt/dockyard/images', readonly: true },
-    { source: join(toolchain, 'bin/dockyard'), target: '/usr/local/bin/dockyard', readonly: true },
-    { source: join(toolchain, 'bin/dockyard'), target: '/usr/local/bin/docker', readonly: true },
-  ],
+  extraBinds: toolchainBinds(toolchain, '/var/cache/dockyard/images') ?? [],
 });
 
 let box: BoxRecord;

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BoxManager, type BoxRecord } from '../../../apps/sandboxd/src/boxes/manager.js';
 import { removeLabNetwork } from '../../../apps/sandboxd/src/boxes/network.js';
+import { toolchainBinds } from '../../../apps/sandboxd/src/boxes/toolchain.js';
 import type { BoxTarget } from '../src/target.js';
 
 /**
@@ -33,19 +34,6 @@ function cgroupRoots(): string[] {
     .filter((line) => / - cgroup2? /.test(line))
     .map((line) => line.split(' ')[4] ?? '')
     .filter(Boolean);
-}
-
-function thawTree(dir: string) {
-  if (!existsSync(dir)) return;
-  for (const [file, value] of [
-    ['freezer.state', 'THAWED'],
-    ['cgroup.freeze', '0'],
-  ] as const) {
-    if (existsSync(join(dir, file))) writeFileSync(join(dir, file), value);
-  }
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.isDirectory()) thawTree(join(dir, entry.name));
-  }
 }
 
 export async function startNestedBox(): Promise<NestedBox> {
@@ -78,17 +66,9 @@ export async function startNestedBox(): Promise<NestedBox> {
       cpus: 1,
       tmpBytes: 64 * 2 ** 20,
     },
-    extraBinds: [
-      { source: toolchain, target: '/opt/dockyard', readonly: true },
-      { source: process.execPath, target: '/opt/dockyard/bin/node', readonly: true },
-      { source: '/var/cache/dockyard/images', target: '/opt/dockyard/images', readonly: true },
-      { source: join(toolchain, 'bin/dockyard'), target: '/usr/local/bin/dockyard', readonly: true },
-      { source: join(toolchain, 'bin/dockyard'), target: '/usr/local/bin/docker', readonly: true },
-    ],
+    extraBinds: toolchainBinds(toolchain, '/var/cache/dockyard/images') ?? [],
   });
   const destroy = async () => {
-    // A paused nested container sits in a frozen child cgroup, where SIGKILL waits until it is thawed.
-    for (const root of cgroupRoots()) thawTree(join(root, cgroupParent));
     for (const b of manager.list()) await manager.destroy(b.id).catch(() => {});
     await removeLabNetwork(network).catch(() => {});
     rmSync(work, { recursive: true, force: true });

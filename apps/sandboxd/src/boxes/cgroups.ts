@@ -1,4 +1,4 @@
-import { chownSync, existsSync, readdirSync, rmdirSync } from 'node:fs';
+import { chownSync, existsSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readMountinfo, readProcessCgroups } from '@dockyard/grader';
 
@@ -44,6 +44,29 @@ export function delegateCgroups(dirs: string[], uid: number) {
     for (const file of DELEGATED_FILES) {
       if (existsSync(join(dir, file))) chownSync(join(dir, file), uid, uid);
     }
+  }
+}
+
+/**
+ * Thaws every frozen cgroup in a box's subtree (a paused nested container): frozen processes cannot act on
+ * SIGKILL, so a box with one would never finish dying.
+ */
+export function thawTree(dir: string) {
+  if (!existsSync(dir)) return;
+  for (const [file, thawed] of [
+    ['freezer.state', 'THAWED'],
+    ['cgroup.freeze', '0'],
+  ] as const) {
+    if (existsSync(join(dir, file))) {
+      try {
+        writeFileSync(join(dir, file), thawed);
+      } catch {
+        // The root of a hierarchy has no freezer to thaw.
+      }
+    }
+  }
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) thawTree(join(dir, entry.name));
   }
 }
 

@@ -17,7 +17,7 @@ import { readMountinfo } from '@dockyard/grader';
 import { readExit, type StartedShim, startShim } from '@dockyard/runtime/shim';
 import { z } from 'zod';
 import { attempt, run } from '../util/exec.js';
-import { boxCgroupDirs, cgroupDirsUnder, delegateCgroups, removeChildCgroups } from './cgroups.js';
+import { boxCgroupDirs, cgroupDirsUnder, delegateCgroups, removeChildCgroups, thawTree } from './cgroups.js';
 import { LayerStore } from './layers.js';
 import { attachBox, boxAddress, detachBox, ensureLabNetwork, type LabNetworkConfig } from './network.js';
 import { BOX_CAPS, BOX_INIT, boxSpec } from './spec.js';
@@ -457,6 +457,7 @@ export class BoxManager {
   private async deleteContainer(id: string) {
     const record = this.boxes.get(id);
     const dirs = record && record.pid > 1 ? boxCgroupDirs(record.pid) : [];
+    for (const dir of dirs) await attempt(() => thawTree(dir));
     await attempt(() => this.rt('kill', '--all', this.containerId(id), 'KILL'));
     const shimState = join(this.boxRunDir(id), 'shim');
     for (let i = 0; i < 100 && existsSync(shimState) && (await readExit(shimState)) === null; i++) {
