@@ -51,7 +51,10 @@ run('sandboxd', process.execPath, ['--import', 'tsx', 'apps/sandboxd/src/main.ts
 });
 run('web', 'npm', ['start', '-w', 'apps/web'], {
   DOCKYARD_LAB_TOKEN_SECRET: secret,
+  // Browsers connect to sandboxd directly; the web server itself (lab checks) over loopback.
   DOCKYARD_SANDBOX_URL: process.env.DOCKYARD_SANDBOX_URL ?? `http://${publicHost}:${sandboxPort}`,
+  DOCKYARD_SANDBOX_INTERNAL_URL:
+    process.env.DOCKYARD_SANDBOX_INTERNAL_URL ?? `http://127.0.0.1:${sandboxPort}`,
   PORT: webPort,
 });
 for (const signal of ['SIGINT', 'SIGTERM']) {

@@ -24,12 +24,16 @@ function watchConsole(page: Page) {
 /** Points the lab at a port nothing listens on: these tests cover "sandboxd is down". */
 async function sandboxDown(page: Page) {
   await page.route('**/api/lab/token', async (route) => {
-    const response = await route.fetch();
+    // The page may be closed while the token is in flight (end of a test): nothing left to answer.
+    const response = await route.fetch().catch(() => null);
+    if (!response) return;
     const body = await response.json();
-    await route.fulfill({
-      response,
-      json: { ...body, sandboxUrl: `http://127.0.0.1:${process.env.DY_E2E_DEAD_PORT}` },
-    });
+    await route
+      .fulfill({
+        response,
+        json: { ...body, sandboxUrl: `http://127.0.0.1:${process.env.DY_E2E_DEAD_PORT}` },
+      })
+      .catch(() => undefined);
   });
 }
 

@@ -26,11 +26,15 @@ export default function EditorPanel() {
   const { socket, status, generation } = useLab();
   const [draftPath, setDraftPath] = useState('/root/Dockerfile');
   const [path, setPath] = useState('/root/Dockerfile');
-  const [content, setContent] = useState('');
+  const editorRef = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [dark, setDark] = useState(isDark);
-  const contentRef = useRef(content);
-  contentRef.current = content;
+  // The editor keeps its own text (uncontrolled): re-rendering on every keystroke can drop typed characters.
+  const contentRef = useRef('');
+  const showContent = useCallback((text: string) => {
+    contentRef.current = text;
+    editorRef.current?.setValue(text);
+  }, []);
 
   useEffect(() => {
     const onTheme = () => setDark(isDark());
@@ -43,12 +47,12 @@ export default function EditorPanel() {
     if (!socket || status !== 'connected') return;
     setNotice(null);
     socket.emit('file:read', { path }, (result) => {
-      if (result.ok) setContent(result.value.content);
+      if (result.ok) showContent(result.value.content);
       // A file that does not exist yet starts empty and is created on save.
-      else if (result.error.code === 'file-enoent') setContent('');
+      else if (result.error.code === 'file-enoent') showContent('');
       else setNotice(t('openFailed', { reason: result.error.message[locale] }));
     });
-  }, [socket, status, path, generation, locale, t]);
+  }, [socket, status, path, generation, locale, t, showContent]);
 
   const save = useCallback(() => {
     if (!socket || status !== 'connected') return;
@@ -98,12 +102,14 @@ export default function EditorPanel() {
       <div className="dy-editor-host">
         <Editor
           path={path}
-          value={content}
+          defaultValue=""
           onChange={(value) => {
-            setContent(value ?? '');
-            setNotice(null);
+            contentRef.current = value ?? '';
+            setNotice((previous) => (previous === null ? previous : null));
           }}
           onMount={(editor, api) => {
+            editorRef.current = editor;
+            editor.setValue(contentRef.current);
             // Ctrl/Cmd+S saves into the box instead of the browser's "save page".
             editor.addCommand(api.KeyMod.CtrlCmd | api.KeyCode.KeyS, () => saveRef.current());
           }}
