@@ -253,6 +253,12 @@ export async function startSandboxd(
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, {
     cors: config.allowedOrigins.length > 0 ? { origin: config.allowedOrigins } : undefined,
     maxHttpBufferSize: 2 * 1024 * 1024,
+    // CORS only guards HTTP polling; a browser's websocket carries its page's Origin, which is checked here.
+    // Non-browser clients send none.
+    allowRequest: (req, callback) => {
+      const origin = req.headers.origin;
+      callback(null, config.allowedOrigins.length === 0 || !origin || config.allowedOrigins.includes(origin));
+    },
   });
   const lab = io.of(LAB_NAMESPACE);
 

@@ -33,6 +33,7 @@ const hostSecret = join(tmpdir(), `dy-host-secret-${suffix}`);
 const config = configSchema.parse({
   port: 0,
   tokenSecret: secret,
+  allowedOrigins: ['http://web.test'],
   dataRoot: join(work, 'data'),
   runRoot: join(work, 'run'),
   lessonsDir: join(import.meta.dirname, 'fixtures/lessons'),
@@ -247,6 +248,28 @@ describe('a student at the terminal', () => {
 });
 
 describe('access control', () => {
+  it('refuses a websocket opened from a page of another origin, even with a valid token', async () => {
+    const token = await signLabToken({ sub: 'student-x', lesson: 'sandbox-check', role: 'student' }, secret);
+    const foreign: Client = io(`${sandboxd.url}/lab`, {
+      auth: { token },
+      transports: ['websocket'],
+      reconnection: false,
+      extraHeaders: { origin: 'http://evil.test' },
+    });
+    clients.push(foreign);
+    await expect(ready(foreign)).rejects.toThrow();
+    const own: Client = io(`${sandboxd.url}/lab`, {
+      auth: {
+        token: await signLabToken({ sub: 'student-a', lesson: 'sandbox-check', role: 'student' }, secret),
+      },
+      transports: ['websocket'],
+      reconnection: false,
+      extraHeaders: { origin: 'http://web.test' },
+    });
+    clients.push(own);
+    await ready(own);
+  });
+
   it('refuses an expired or forged token', async () => {
     const expired = await signLabToken({ sub: 'x', lesson: 'sandbox-check', role: 'student' }, secret, {
       ttlSeconds: 1,
