@@ -1,23 +1,9 @@
 import { promises as fs } from 'node:fs';
 import { DockyardError } from '../errors.js';
+import type { NetworkAttachment, PortBinding } from '../networks/index.js';
 import { NetworkManager } from '../networks/index.js';
 
-export interface NetworkAttachment {
-  network: string;
-  networkId: string;
-  ip: string;
-  prefixLen: number;
-  gateway: string;
-  mac: string;
-  ifname: string;
-  aliases: string[];
-}
-export interface PortBinding {
-  hostIp: string;
-  hostPort: number;
-  containerPort: number;
-  proto: 'tcp' | 'udp';
-}
+export type { NetworkAttachment, PortBinding };
 export type NetworkRecordLike = { Name: string; Id: string; Driver: string } & Record<string, unknown>;
 
 /** The networks/ NetworkManager as containers/ uses it (see the contract); loaded lazily. */
