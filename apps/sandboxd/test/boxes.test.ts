@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BoxManager, type BoxRecord } from '../src/boxes/manager.js';
 import { removeLabNetwork } from '../src/boxes/network.js';
+import { removeCgroupParent } from './helpers.js';
 
 const suffix = Math.random().toString(16).slice(2, 6);
 const network = {
@@ -53,21 +54,7 @@ afterAll(async () => {
   for (const b of manager.list()) await manager.destroy(b.id);
   await removeLabNetwork(network);
   rmSync(work, { recursive: true, force: true });
-  for (const root of [
-    'memory',
-    'pids',
-    'cpu',
-    'unified',
-    'systemd',
-    'freezer',
-    'devices',
-    'blkio',
-    'cpuset',
-    'cpuacct',
-    'hugetlb',
-  ]) {
-    spawnSync('rmdir', [`/sys/fs/cgroup/${root}/dytest-boxes-${suffix}`]);
-  }
+  removeCgroupParent(`/dytest-boxes-${suffix}`);
 });
 
 describe('inside a lab box, what a student types works', () => {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeLabNetwork } from '../src/boxes/network.js';
 import { configSchema } from '../src/config.js';
 import { type Sandboxd, startSandboxd } from '../src/server.js';
+import { removeCgroupParent } from './helpers.js';
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 /** An ack as the tests read it: every field the handlers may answer with. */
@@ -134,21 +135,7 @@ afterAll(async () => {
   await removeLabNetwork({ bridge: config.bridge, subnet: config.subnet, chain: 'DOCKYARD-LABS' });
   rmSync(work, { recursive: true, force: true });
   rmSync(hostSecret, { force: true });
-  for (const root of [
-    'memory',
-    'pids',
-    'cpu',
-    'unified',
-    'systemd',
-    'freezer',
-    'devices',
-    'blkio',
-    'cpuset',
-    'cpuacct',
-    'hugetlb',
-  ]) {
-    spawnSync('rmdir', [`/sys/fs/cgroup/${root}${config.cgroupParent}`]);
-  }
+  removeCgroupParent(config.cgroupParent);
 });
 
 describe('a student at the terminal', () => {
