@@ -110,7 +110,7 @@ function screen(client: Client, terminalId: string) {
     get text() {
       return text;
     },
-    waitFor(pattern: RegExp, timeoutMs = 15_000) {
+    waitFor(pattern: RegExp, timeoutMs = 40_000) {
       if (pattern.test(text)) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         waiters.push({ pattern, resolve });
