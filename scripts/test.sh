@@ -11,7 +11,13 @@ after=$(mktemp)
 trap 'rm -f "$before" "$after"' EXIT
 bash scripts/host-snapshot.sh >"$before"
 npm test --workspaces --if-present
-bash scripts/host-snapshot.sh >"$after"
+# Shims linger a moment for late readers and exited ones wait for pid 1 to reap them: give what is
+# still going away a few seconds before calling it a leak.
+for _ in $(seq 1 15); do
+  bash scripts/host-snapshot.sh >"$after"
+  diff -q "$before" "$after" >/dev/null && break
+  sleep 1
+done
 if ! diff -u "$before" "$after" >/dev/null; then
   echo "The test suites left these behind on the host:" >&2
   diff "$before" "$after" | grep '^>' >&2
