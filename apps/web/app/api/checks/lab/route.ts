@@ -3,14 +3,12 @@ import { NextResponse } from 'next/server';
 import { z } from 'zod';
 import { getSessionUser } from '@/lib/auth';
 import { getLesson } from '@/lib/course';
-import { passedChecks, quizCheckId, syncLessonRow } from '@/lib/progress';
+import { labCheckId, recordStepAttempt, syncLessonRow } from '@/lib/progress';
 import { LabCheckError, runLabCheck } from '@/lib/sandbox';
 
 export const dynamic = 'force-dynamic';
 
 const bodySchema = z.object({ lessonId: z.string().min(1).max(100), stepId: z.string().min(1).max(100) });
-
-const labCheckId = (stepId: string) => `lab:${stepId}`;
 
 /** Runs a step's hands-on checks in the student's box (via sandboxd) and records the outcome. */
 export async function POST(request: Request) {
@@ -47,26 +45,6 @@ export async function POST(request: Request) {
       contentHash: lesson.hash,
     },
   });
-  // A step passes once its lab checks pass and each of its quizzes has passed at least once.
-  const passedIds = await passedChecks(user.id, lessonId);
-  const stepPassed =
-    result.passed && step.checks.every((c) => c.kind !== 'quiz' || passedIds.has(quizCheckId(c.question)));
-  const key = { userId_lessonId_stepId: { userId: user.id, lessonId, stepId } };
-  const previous = await db.stepProgress.findUnique({ where: key });
-  await db.stepProgress.upsert({
-    where: key,
-    create: {
-      userId: user.id,
-      lessonId,
-      stepId,
-      attempts: 1,
-      passed: stepPassed,
-      passedAt: stepPassed ? new Date() : null,
-    },
-    update: {
-      attempts: { increment: 1 },
-      ...(stepPassed && !previous?.passed ? { passed: true, passedAt: new Date() } : {}),
-    },
-  });
-  return NextResponse.json({ ...result, stepPassed: stepPassed || Boolean(previous?.passed) });
+  const stepPassed = await recordStepAttempt(user.id, lessonId, step);
+  return NextResponse.json({ ...result, stepPassed });
 }

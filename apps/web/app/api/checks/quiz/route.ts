@@ -4,7 +4,7 @@ import { type QuizCheckResponse, quizCheckRequestSchema } from '@dockyard/protoc
 import { NextResponse } from 'next/server';
 import { getSessionUser } from '@/lib/auth';
 import { getLesson } from '@/lib/course';
-import { passedChecks, quizCheckId, syncLessonRow } from '@/lib/progress';
+import { quizCheckId, recordStepAttempt, syncLessonRow } from '@/lib/progress';
 
 export const dynamic = 'force-dynamic';
 
@@ -39,27 +39,8 @@ export async function POST(request: Request) {
     },
   });
 
-  // A step passes once every one of its checks has passed at least once.
-  const passedIds = await passedChecks(user.id, lessonId);
-  const stepPassed = step.checks.every((c) => c.kind === 'quiz' && passedIds.has(quizCheckId(c.question)));
-  const key = { userId_lessonId_stepId: { userId: user.id, lessonId, stepId } };
-  const previous = await db.stepProgress.findUnique({ where: key });
-  await db.stepProgress.upsert({
-    where: key,
-    create: {
-      userId: user.id,
-      lessonId,
-      stepId,
-      attempts: 1,
-      passed: stepPassed,
-      passedAt: stepPassed ? new Date() : null,
-    },
-    update: {
-      attempts: { increment: 1 },
-      ...(stepPassed && !previous?.passed ? { passed: true, passedAt: new Date() } : {}),
-    },
-  });
+  const stepPassed = await recordStepAttempt(user.id, lessonId, step);
 
-  const response: QuizCheckResponse = { passed, stepPassed: stepPassed || Boolean(previous?.passed) };
+  const response: QuizCheckResponse = { passed, stepPassed };
   return NextResponse.json({ ...response, pending: grade.status === 'pending' });
 }
