@@ -320,7 +320,10 @@ static pid_t do_create(struct create_opts *o, struct cstate *st)
   st->created = now_rfc3339();
 
   pid_t init = 0;
-  for (;;) {
+  /* The intermediate reports the init's pid and the init reports readiness over the same socket, from two
+   * processes: either may arrive first, so wait for both. */
+  bool ready = false;
+  while (!ready || init == 0) {
     char msg[2048];
     ssize_t n = recv(sv[0], msg, sizeof msg - 1, 0);
     if (n < 0 && errno == EINTR)
@@ -342,7 +345,7 @@ static pid_t do_create(struct create_opts *o, struct cstate *st)
       free(sj);
       sync_send(sv[0], SYNC_ACK);
     } else if (strcmp(msg, SYNC_READY) == 0) {
-      break;
+      ready = true;
     } else {
       dy_die("%s", msg);
     }

@@ -264,7 +264,9 @@ int cmd_exec(int argc, char **argv)
     cgroup_get()->enter(st.cgroup, s1);
   sync_send(sv[0], SYNC_ACK);
   pid_t pid = 0;
-  for (;;) {
+  /* The pid (from the intermediate) and readiness (from the process) come from two senders in either order. */
+  bool ready = false;
+  while (!ready || pid == 0) {
     char msg[2048];
     ssize_t n = recv(sv[0], msg, sizeof msg - 1, 0);
     if (n < 0 && errno == EINTR)
@@ -279,7 +281,7 @@ int cmd_exec(int argc, char **argv)
     if (strncmp(msg, SYNC_PID, strlen(SYNC_PID)) == 0) {
       pid = (pid_t) atoi(msg + strlen(SYNC_PID));
     } else if (strcmp(msg, SYNC_READY) == 0) {
-      break;
+      ready = true;
     } else {
       waitpid(s1, NULL, 0);
       if (pid > 0) {
