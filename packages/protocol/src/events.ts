@@ -101,7 +101,7 @@ export interface ClientToServerEvents {
 export interface ServerToClientEvents {
   'terminal:data': (payload: TerminalData) => void;
   'terminal:exit': (payload: TerminalExit) => void;
-  'lab:status': (payload: { state: 'starting' | 'ready' | 'stopped'; message?: LocalizedText }) => void;
+  'lab:status': (payload: LabStatus) => void;
   'lab:error': (payload: ProtocolError) => void;
 }
 
@@ -118,4 +118,32 @@ export interface LabResetResult {
 }
 export interface ClientToServerEvents {
   'lab:reset': (payload: LabReset, ack: Ack<LabResetResult>) => void;
+}
+
+/**
+ * Why a box stopped: `idle`/`lifetime` (reaped, work saved), `left` (the student left, work saved), `reset`
+ * (thrown away from another window), `died` (its init ended; work saved — connecting again gives a fresh box).
+ */
+export const labStopReasons = ['idle', 'lifetime', 'left', 'reset', 'died'] as const;
+export type LabStopReason = (typeof labStopReasons)[number];
+export const labStatusSchema = z.object({
+  state: z.enum(['starting', 'ready', 'stopped']),
+  message: localizedTextSchema.optional(),
+  reason: z.enum(labStopReasons).optional(),
+});
+export type LabStatus = z.infer<typeof labStatusSchema>;
+
+// lab:leave: the student is done for now (closing the lab, signing out). sandboxd saves the box's writable layer
+// and stops the box; the next connection restores the work into a fresh box.
+export const labLeaveSchema = z.object({}).strict();
+export type LabLeave = z.infer<typeof labLeaveSchema>;
+export const labLeaveResultSchema = z.object({
+  /** Boxes stopped (0 when the student had none). */
+  stopped: z.number().int().nonnegative(),
+  /** Whether their work is now saved for the next box. */
+  saved: z.boolean(),
+});
+export type LabLeaveResult = z.infer<typeof labLeaveResultSchema>;
+export interface ClientToServerEvents {
+  'lab:leave': (payload: LabLeave, ack: Ack<LabLeaveResult>) => void;
 }

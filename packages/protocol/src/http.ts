@@ -49,3 +49,9 @@ export const boxSchema = z.object({
   expiresAt: z.iso.datetime(),
 });
 export type Box = z.infer<typeof boxSchema>;
+
+/**
+ * Web → sandboxd on sign-out: `POST ${LAB_LEAVE_PATH}` with `Authorization: Bearer <lab token of the user>`
+ * (any lesson); answered with `labLeaveResultSchema`. Same effect as the socket's `lab:leave`.
+ */
+export const LAB_LEAVE_PATH = '/lab/leave';

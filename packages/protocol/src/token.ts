@@ -16,6 +16,40 @@ const idSchema = z
   .max(128)
   .regex(/^[A-Za-z0-9._:-]+$/);
 
+/**
+ * A lesson's wishes for its lab box (lesson.yaml `lab.limits`), carried in the signed token. sandboxd clamps each
+ * one to its operator's maxima, so a lesson can ask for less than the host allows, never more.
+ */
+export const labLimitsSchema = z.strictObject({
+  memoryMiB: z
+    .number()
+    .int()
+    .min(16)
+    .max(1024 * 1024)
+    .optional(),
+  pids: z.number().int().min(16).max(1_000_000).optional(),
+  cpus: z.number().min(0.05).max(1024).optional(),
+  diskMiB: z
+    .number()
+    .int()
+    .min(64)
+    .max(1024 * 1024)
+    .optional(),
+  idleMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .optional(),
+  lifetimeMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .optional(),
+});
+export type LabLimits = z.infer<typeof labLimitsSchema>;
+
 export const labTokenClaimsSchema = z.object({
   sub: idSchema,
   lesson: z
@@ -26,6 +60,8 @@ export const labTokenClaimsSchema = z.object({
   /** A box the user already has; absent = sandboxd picks or creates one. */
   box: idSchema.optional(),
   role: roleSchema,
+  /** The lesson's box limits; absent = the operator's defaults. */
+  limits: labLimitsSchema.optional(),
 });
 export type LabTokenClaims = z.infer<typeof labTokenClaimsSchema>;
 

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import {
   boxPathSchema,
   checkResultSchema,
+  labLeaveResultSchema,
+  labLeaveSchema,
+  labStatusSchema,
   quizCheckRequestSchema,
   terminalOpenSchema,
   terminalResizeSchema,
@@ -61,5 +64,19 @@ describe('quiz check requests', () => {
     expect(quizCheckRequestSchema.safeParse({ ...base, answer: ['a', 'c'] }).success).toBe(true);
     expect(quizCheckRequestSchema.safeParse({ ...base, answer: 'cgroup' }).success).toBe(true);
     expect(quizCheckRequestSchema.safeParse({ ...base, answer: 3 }).success).toBe(false);
+  });
+});
+
+describe('leaving a lab', () => {
+  it('takes an empty payload and answers how many boxes stopped and whether work was saved', () => {
+    expect(labLeaveSchema.parse({})).toEqual({});
+    expect(() => labLeaveSchema.parse({ owner: 'someone-else' })).toThrow();
+    expect(labLeaveResultSchema.parse({ stopped: 1, saved: true })).toEqual({ stopped: 1, saved: true });
+    expect(() => labLeaveResultSchema.parse({ stopped: -1, saved: true })).toThrow();
+  });
+
+  it('says why a box stopped', () => {
+    expect(labStatusSchema.parse({ state: 'stopped', reason: 'died' }).reason).toBe('died');
+    expect(() => labStatusSchema.parse({ state: 'stopped', reason: 'bored' })).toThrow();
   });
 });

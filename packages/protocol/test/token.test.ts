@@ -48,3 +48,40 @@ describe('lab tokens', () => {
     await expect(signLabToken(claims, secret, { ttlSeconds: 3600 })).rejects.toThrow(/ttlSeconds/);
   });
 });
+
+describe('lesson limits in lab tokens', () => {
+  it('carries a lesson’s limits through signing and verification', async () => {
+    const limits = {
+      memoryMiB: 256,
+      pids: 128,
+      cpus: 0.5,
+      diskMiB: 512,
+      idleMinutes: 10,
+      lifetimeMinutes: 60,
+    };
+    const verified = await verifyLabToken(await signLabToken({ ...claims, limits }, secret), secret);
+    expect(verified.limits).toEqual(limits);
+  });
+
+  it('refuses unknown, negative or absurd limits when signing', async () => {
+    const bad = [{ memoryMiB: -1 }, { pids: 1.5 }, { cpus: 0 }, { disk: 10 }, { idleMinutes: 0 }];
+    for (const limits of bad) {
+      await expect(signLabToken({ ...claims, limits } as never, secret)).rejects.toThrow();
+    }
+  });
+
+  it('rejects a token whose limits were signed but are not valid limits', async () => {
+    // Signed with the right secret but bypassing the schema: sandboxd must still refuse it.
+    const { SignJWT } = await import('jose');
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({ lesson: 'x', role: 'student', limits: { memoryMiB: 'lots' } })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('user-1')
+      .setIssuer('dockyard-web')
+      .setAudience('dockyard-sandboxd')
+      .setIssuedAt(now)
+      .setExpirationTime(now + 60)
+      .sign(new TextEncoder().encode(secret));
+    await expect(verifyLabToken(token, secret)).rejects.toMatchObject({ code: 'bad-claims' });
+  });
+});
