@@ -379,10 +379,51 @@ export const stepSchema = z.strictObject({
 });
 export type Step = z.infer<typeof stepSchema>;
 
+/** What a lesson's box needs at most (sandboxd clamps each to the host's maxima; absent = host defaults). */
+export const labLimitsSchema = z
+  .strictObject({
+    memoryMiB: z
+      .number()
+      .int()
+      .min(16)
+      .max(1024 * 1024)
+      .optional(),
+    pids: z.number().int().min(16).max(1_000_000).optional(),
+    cpus: z.number().min(0.05).max(1024).optional(),
+    diskMiB: z
+      .number()
+      .int()
+      .min(64)
+      .max(1024 * 1024)
+      .optional(),
+    idleMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60)
+      .optional(),
+    lifetimeMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60)
+      .optional(),
+  })
+  .refine(
+    (l) =>
+      l.idleMinutes === undefined || l.lifetimeMinutes === undefined || l.idleMinutes <= l.lifetimeMinutes,
+    {
+      message: 'idleMinutes cannot exceed lifetimeMinutes',
+      path: ['idleMinutes'],
+    },
+  );
+export type LabLimits = z.infer<typeof labLimitsSchema>;
+
 export const labSchema = z.strictObject({
   image: z.enum(['lab-debian', 'lab-dev']).default('lab-debian'),
   setup: lessonPath.optional(),
   terminals: z.number().int().min(1).max(4).default(1),
+  limits: labLimitsSchema.optional(),
 });
 export type Lab = z.infer<typeof labSchema>;
 

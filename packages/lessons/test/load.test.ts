@@ -85,6 +85,19 @@ describe('loadLesson', () => {
       expect((err as LessonError).message).toContain('base-lesson/lesson.yaml:5:8: invalid-value');
     });
 
+    it('reads lab limits and refuses unknown or contradictory ones', async () => {
+      const withLimits = (limits: string) =>
+        root.lesson({
+          yaml: edit(BASE_YAML, '  image: lab-debian', `  image: lab-debian\n  limits: ${limits}`),
+        });
+      const good = await loadLesson(await withLimits('{ memoryMiB: 256, pids: 200, idleMinutes: 5 }'));
+      expect(good.lab.limits).toEqual({ memoryMiB: 256, pids: 200, idleMinutes: 5 });
+      for (const bad of ['{ memory: 256 }', '{ cpus: 0 }', '{ idleMinutes: 90, lifetimeMinutes: 60 }']) {
+        const err = await loadLesson(await withLimits(bad)).catch((e: unknown) => e);
+        expect(err, bad).toBeInstanceOf(LessonError);
+      }
+    });
+
     it('loads a lesson with lint issues unless strict', async () => {
       const dir = await root.lesson({ files: { 'solutions/first.sh': null } });
       expect((await loadLesson(dir)).id).toBe('base-lesson');
