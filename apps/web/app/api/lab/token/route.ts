@@ -15,11 +15,12 @@ export async function POST(request: Request) {
   if (!user) return NextResponse.json({ error: 'unauthenticated' }, { status: 401 });
   const body = bodySchema.safeParse(await request.json().catch(() => null));
   if (!body.success) return NextResponse.json({ error: 'bad-request' }, { status: 400 });
-  if (!(await getLesson(body.data.lessonId)))
-    return NextResponse.json({ error: 'not-found' }, { status: 404 });
+  const lesson = await getLesson(body.data.lessonId);
+  if (!lesson) return NextResponse.json({ error: 'not-found' }, { status: 404 });
   const now = new Date();
   const token = await signLabToken(
-    { sub: user.id, lesson: body.data.lessonId, role: user.role },
+    // The lesson's box limits travel signed; sandboxd clamps them to its own maxima.
+    { sub: user.id, lesson: body.data.lessonId, role: user.role, limits: lesson.lab.limits },
     labTokenSecret(),
     { ttlSeconds: LAB_TOKEN_TTL_SECONDS, now },
   );
