@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { DockyardError } from '../errors.js';
+import { registerBuildCommand } from './build-command.js';
 import { exit, getEngine, verb } from './common.js';
 import { internalCleanup, registerContainerCommands } from './container-commands.js';
+import { registerDaemonCommands } from './daemon-commands.js';
 import { registerImageCommands } from './image-commands.js';
 import { checkType, inspectObjects } from './inspect-command.js';
 import {
@@ -27,6 +29,8 @@ function buildProgram(): Command {
   registerSystemCommands(program);
   registerVolumeCommands(program);
   registerNetworkCommands(program);
+  registerBuildCommand(program);
+  registerDaemonCommands(program);
 
   verb(program, 'inspect', 'Return low-level information on Docker objects')
     .option('-f, --format <string>', 'Format output using a custom template')
@@ -55,6 +59,7 @@ function buildProgram(): Command {
 
   const image = verb(program, 'image', 'Manage images');
   registerImageCommands(image, true);
+  registerBuildCommand(image);
   return program;
 }
 
