@@ -87,11 +87,26 @@ test('a hands-on step fails with its hint, then passes once done in the terminal
   await expect(page.getByTestId('lab-feedback-run-something')).toContainText('没有找到 sleep 4242 进程');
   await expect(page.getByTestId('step-status-run-something')).toHaveText('尚未通过');
 
-  await typeInTerminal('sleep 4242 &');
+  // The step's code block: its Run button types the command into the terminal and presses Enter.
+  await page.getByTestId('code-run-0').click();
+  await expect(page.getByTestId('code-notice-0')).toHaveText('已发送到终端');
+  await expect
+    .poll(async () => (await terminalLines()).some((line) => /[#$] sleep 4242 &$/.test(line)))
+    .toBe(true);
+  await typeInTerminal('pgrep -fx "sleep 4242" >/dev/null && echo sleep-is-running');
+  await expectTerminalLine('sleep-is-running');
   await page.getByTestId('lab-check-run-something').click();
   await expect(page.getByTestId('lab-feedback-run-something')).toContainText('已通过');
   await expect(checks).toHaveAttribute('data-passed', 'true');
   await expect(page.getByTestId('step-status-run-something')).toContainText('已通过');
+});
+
+test('the Copy button puts the code block on the clipboard and says so', async () => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseURL });
+  await page.getByTestId('code-copy-0').focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('code-notice-0')).toHaveText('已复制');
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('sleep 4242 &');
 });
 
 test('a file saved in the editor is what the terminal reads', async () => {

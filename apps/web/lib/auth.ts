@@ -3,6 +3,7 @@ import { betterAuth } from 'better-auth';
 import { prismaAdapter } from 'better-auth/adapters/prisma';
 import { nextCookies } from 'better-auth/next-js';
 import { headers } from 'next/headers';
+import { claimFirstAdmin } from './first-admin';
 import { getSecret } from './secrets';
 
 const port = process.env.PORT ?? '3000';
@@ -36,10 +37,11 @@ function createAuth() {
     databaseHooks: {
       user: {
         create: {
-          // The first account of a fresh install administers it.
-          before: async (user) => ({
-            data: { ...user, role: (await db.user.count()) === 0 ? 'admin' : 'student' },
-          }),
+          before: async (user) => ({ data: { ...user, role: 'student' } }),
+          // The first account of a fresh install administers it (race-free: see first-admin.ts).
+          after: async (user) => {
+            await claimFirstAdmin(db, user.id);
+          },
         },
       },
     },

@@ -21,8 +21,9 @@ function EditorLoading() {
 export function LabPanel({ terminals }: { terminals: number }) {
   const t = useTranslations('lab');
   const locale = useLocale() as AppLocale;
-  const { status, retry, message } = useLab();
-  const [active, setActive] = useState(0);
+  const { status, retry, message, activeTerminal, setActiveTerminal } = useLab();
+  const active = Number(activeTerminal.slice(1)) || 0;
+  const setActive = (index: number) => setActiveTerminal(`t${index}`);
   const [editorOpen, setEditorOpen] = useState(false);
   const count = Math.min(4, Math.max(1, terminals));
 

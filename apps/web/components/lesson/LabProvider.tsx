@@ -23,6 +23,11 @@ interface LabContextValue {
   /** Bumped on every new connection, so terminals can reset and replay their scrollback. */
   generation: number;
   retry: () => void;
+  /** The terminal tab in front; "run in terminal" types into it. */
+  activeTerminal: string;
+  setActiveTerminal: (terminalId: string) => void;
+  /** Types `text` into the active terminal as if entered by hand (a newline after each line). */
+  runInTerminal: (text: string) => boolean;
 }
 
 const LabContext = createContext<LabContextValue>({
@@ -31,6 +36,9 @@ const LabContext = createContext<LabContextValue>({
   message: null,
   generation: 0,
   retry: () => {},
+  activeTerminal: 't0',
+  setActiveTerminal: () => {},
+  runInTerminal: () => false,
 });
 
 export function useLab(): LabContextValue {
@@ -63,6 +71,7 @@ export function LabProvider({ lessonId, children }: { lessonId: string; children
   const [message, setMessage] = useState<LocalizedText | null>(null);
   const [attempt, setAttempt] = useState(0);
   const [generation, setGeneration] = useState(0);
+  const [activeTerminal, setActiveTerminal] = useState('t0');
   const current = useRef<LabSocket | null>(null);
   const reconnects = useRef(0);
 
@@ -156,8 +165,20 @@ export function LabProvider({ lessonId, children }: { lessonId: string; children
     reconnects.current = 0;
     setAttempt((n) => n + 1);
   }, []);
+  const runInTerminal = useCallback(
+    (text: string) => {
+      if (!socket || status !== 'connected') return false;
+      // A shell reads Enter as a carriage return; one per line, as if typed.
+      const typed = `${text.replace(/\r?\n$/, '').replace(/\r?\n/g, '\r')}\r`;
+      socket.emit('terminal:data', { terminalId: activeTerminal, data: typed });
+      return true;
+    },
+    [socket, status, activeTerminal],
+  );
   return (
-    <LabContext.Provider value={{ status, socket, message, generation, retry }}>
+    <LabContext.Provider
+      value={{ status, socket, message, generation, retry, activeTerminal, setActiveTerminal, runInTerminal }}
+    >
       {children}
     </LabContext.Provider>
   );

@@ -5,6 +5,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { createPortal } from 'react-dom';
 import { Link } from '@/i18n/navigation';
 import { restoreScrollAnchor } from '@/lib/scroll-anchor';
+import { CodeActions } from './CodeActions';
 import { LabPanel } from './LabPanel';
 import { LabProvider } from './LabProvider';
 import { StepChecks } from './StepChecks';
@@ -34,6 +35,13 @@ interface Props {
   terminals: number;
 }
 
+interface CodeMount {
+  mount: HTMLElement;
+  code: string;
+  run: boolean;
+  copy: boolean;
+}
+
 const MIN_PANE_PERCENT = 25;
 const MAX_PANE_PERCENT = 75;
 
@@ -42,6 +50,7 @@ export function LessonWorkspace({ lessonId, title, summary, html, steps, termina
   const contentRef = useRef<HTMLDivElement>(null);
   const workspaceRef = useRef<HTMLDivElement>(null);
   const [mounts, setMounts] = useState<Map<string, HTMLElement>>(new Map());
+  const [codeMounts, setCodeMounts] = useState<CodeMount[]>([]);
   const [passedSteps, setPassedSteps] = useState(
     () => new Set(steps.filter((s) => s.passed).map((s) => s.id)),
   );
@@ -59,9 +68,21 @@ export function LessonWorkspace({ lessonId, title, summary, html, steps, termina
       next.set(section.dataset.stepId ?? '', mount);
     }
     setMounts(next);
+    // Run/copy buttons sit right under the code blocks that ask for them.
+    const code: CodeMount[] = [];
+    for (const pre of root.querySelectorAll<HTMLElement>('pre.dy-code')) {
+      const run = pre.hasAttribute('data-run');
+      const copy = pre.hasAttribute('data-copy');
+      if (!run && !copy) continue;
+      const mount = document.createElement('div');
+      pre.after(mount);
+      code.push({ mount, code: pre.textContent ?? '', run, copy });
+    }
+    setCodeMounts(code);
     restoreScrollAnchor();
     return () => {
       for (const mount of next.values()) mount.remove();
+      for (const entry of code) entry.mount.remove();
     };
   }, []);
 
@@ -140,6 +161,13 @@ export function LessonWorkspace({ lessonId, title, summary, html, steps, termina
                 )
               : null;
           })}
+          {codeMounts.map((entry, index) =>
+            createPortal(
+              <CodeActions code={entry.code} run={entry.run} copy={entry.copy} index={index} />,
+              entry.mount,
+              `code-${index}`,
+            ),
+          )}
         </article>
         {/* biome-ignore lint/a11y/useSemanticElements: a draggable splitter, not a horizontal rule */}
         <div

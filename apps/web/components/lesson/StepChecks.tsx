@@ -14,6 +14,8 @@ import type { QuizView, StepView } from './LessonWorkspace';
 
 const LAB_CHECK_TIMEOUT_MS = 40_000;
 const labFailureSchema = z.object({ lab: protocolErrorSchema.nullable() });
+/** The server's answer when a user checks too often (lib/rate-limit.ts). */
+const rateLimitedSchema = z.object({ message: z.object({ 'zh-CN': z.string(), en: z.string() }) });
 
 interface Props {
   lessonId: string;
@@ -59,6 +61,7 @@ function QuizForm({
   onStepPassed: () => void;
 }) {
   const t = useTranslations('checks');
+  const locale = useLocale() as AppLocale;
   const [busy, setBusy] = useState(false);
   const [feedback, setFeedback] = useState<Feedback>(
     quiz.passed ? { tone: 'ok', text: t('quizCorrect') } : null,
@@ -80,6 +83,11 @@ function QuizForm({
       });
       if (response.status === 401) {
         setFeedback({ tone: 'bad', text: t('signInRequired') });
+        return;
+      }
+      if (response.status === 429) {
+        const limited = rateLimitedSchema.safeParse(await response.json().catch(() => null));
+        setFeedback({ tone: 'bad', text: limited.success ? limited.data.message[locale] : t('error') });
         return;
       }
       if (!response.ok) throw new Error(String(response.status));
@@ -163,6 +171,13 @@ function LabCheck({
       });
       if (response.status === 401) return setFeedback({ ok: false, lines: [t('signInRequired')] });
       const body: unknown = await response.json().catch(() => null);
+      if (response.status === 429) {
+        const limited = rateLimitedSchema.safeParse(body);
+        return setFeedback({
+          ok: false,
+          lines: [limited.success ? limited.data.message[locale] : t('error')],
+        });
+      }
       if (response.status === 503) {
         const lab = labFailureSchema.safeParse(body);
         const reason = lab.success && lab.data.lab ? lab.data.lab.message[locale] : t('labUnavailable');

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { getSessionUser } from '@/lib/auth';
 import { getLesson } from '@/lib/course';
 import { labCheckId, recordStepAttempt, syncLessonRow } from '@/lib/progress';
+import { limitChecks } from '@/lib/rate-limit';
 import { LabCheckError, runLabCheck } from '@/lib/sandbox';
 
 export const dynamic = 'force-dynamic';
@@ -14,6 +15,8 @@ const bodySchema = z.object({ lessonId: z.string().min(1).max(100), stepId: z.st
 export async function POST(request: Request) {
   const user = await getSessionUser();
   if (!user) return NextResponse.json({ error: 'unauthenticated' }, { status: 401 });
+  const limited = limitChecks('lab', user.id);
+  if (limited) return limited;
   const body = bodySchema.safeParse(await request.json().catch(() => null));
   if (!body.success) return NextResponse.json({ error: 'bad-request' }, { status: 400 });
   const { lessonId, stepId } = body.data;

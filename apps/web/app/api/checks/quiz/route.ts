@@ -5,6 +5,7 @@ import { NextResponse } from 'next/server';
 import { getSessionUser } from '@/lib/auth';
 import { getLesson } from '@/lib/course';
 import { quizCheckId, recordStepAttempt, syncLessonRow } from '@/lib/progress';
+import { limitChecks } from '@/lib/rate-limit';
 
 export const dynamic = 'force-dynamic';
 
@@ -12,6 +13,8 @@ export const dynamic = 'force-dynamic';
 export async function POST(request: Request) {
   const user = await getSessionUser();
   if (!user) return NextResponse.json({ error: 'unauthenticated' }, { status: 401 });
+  const limited = limitChecks('quiz', user.id);
+  if (limited) return limited;
   const parsed = quizCheckRequestSchema.safeParse(await request.json().catch(() => null));
   if (!parsed.success) return NextResponse.json({ error: 'bad-request' }, { status: 400 });
   const { lessonId, stepId, quizId } = parsed.data;
