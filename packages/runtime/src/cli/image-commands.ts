@@ -3,7 +3,12 @@ import type { Command } from 'commander';
 import { DockyardError } from '../errors.js';
 import { loadImages, saveImages } from '../images/archive.js';
 import { importBaseImage, importTarball, openInput } from '../images/import.js';
+import { type ProgressMessage, pullImage } from '../images/pull.js';
+import { pushImage } from '../images/push.js';
 import { normalizeReference } from '../images/reference.js';
+import { authFromDockerConfig, RegistryError } from '../images/registry.js';
+import { parseRemoteReference } from '../images/registry-reference.js';
+import { searchRegistry } from '../images/registry-search.js';
 import { pruneImages, removeImage } from '../images/remove.js';
 import { withLock } from '../state/lock.js';
 import { collect, confirm, err, exit, getEngine, out, verb } from './common.js';
@@ -214,6 +219,78 @@ export function registerImageCommands(parent: Command, grouped: boolean): void {
       out(table([['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], ...rows.map((r) => r.slice(0, 5))]));
     });
 
+  verb(parent, 'pull', 'Download an image from a registry')
+    .option('-a, --all-tags', 'Download all tagged images in the repository')
+    .option('-q, --quiet', 'Suppress verbose output')
+    .option('--platform <string>', 'Set platform if server is multi-platform capable')
+    .argument('<name[:tag|@digest]>')
+    .action(async (ref: string, f: { quiet?: boolean; allTags?: boolean }) => {
+      if (f.allTags) throw new DockyardError('--all-tags is not supported', 1);
+      const r = registryRef(ref);
+      if (!r.tag && !r.digest && !f.quiet) out('Using default tag: latest');
+      const result = await registryCall(async () =>
+        pullImage(engine(), ref, {
+          auth: await authFromDockerConfig(r.domain),
+          progress: f.quiet ? undefined : printProgress,
+        }),
+      );
+      out(result.fullName);
+    });
+
+  verb(parent, 'push', 'Upload an image to a registry')
+    .option('-a, --all-tags', 'Push all tagged images in the repository')
+    .option('-q, --quiet', 'Suppress verbose output')
+    .argument('<name[:tag]>')
+    .action(async (ref: string, f: { quiet?: boolean; allTags?: boolean }) => {
+      const r = registryRef(ref);
+      if (r.digest) throw new DockyardError('cannot push a digest reference', 1);
+      if (r.tag && f.allTags) throw new DockyardError("tag can't be used with --all-tags/-a", 1);
+      let tag = r.tag;
+      if (!tag && !f.allTags) {
+        if (!f.quiet) out('Using default tag: latest');
+        tag = 'latest';
+      }
+      const name = r.tag ? ref.slice(0, ref.lastIndexOf(':')) : ref;
+      const results = await registryCall(async () =>
+        pushImage(engine(), name, tag, {
+          auth: await authFromDockerConfig(r.domain),
+          progress: f.quiet ? undefined : printProgress,
+        }),
+      );
+      if (f.quiet) for (const p of results) out(`${name}:${p.tag}`);
+    });
+
+  if (!grouped) {
+    verb(parent, 'search', 'Search a registry for images')
+      .option('--limit <int>', 'Max number of search results', '25')
+      .option('--no-trunc', "Don't truncate output")
+      .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect, [])
+      .option('--format <string>', 'Pretty-print search using a Go template')
+      .argument('<term>')
+      .action(async (term: string, f: { limit: string; format?: string }) => {
+        const limit = Number(f.limit);
+        const results = await registryCall(() => searchRegistry(term, limit));
+        const rows = results.map((s) => ({
+          Name: s.name,
+          Description: s.description,
+          StarCount: String(s.star_count),
+          IsOfficial: s.is_official ? '[OK]' : '',
+          IsAutomated: s.is_automated ? '[OK]' : '',
+        }));
+        const fmt =
+          f.format ?? 'table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t{{.IsOfficial}}\t{{.IsAutomated}}';
+        out(
+          formatRows(fmt, rows, {
+            Name: 'NAME',
+            Description: 'DESCRIPTION',
+            StarCount: 'STARS',
+            IsOfficial: 'OFFICIAL',
+            IsAutomated: 'AUTOMATED',
+          }),
+        );
+      });
+  }
+
   if (!grouped) return;
 
   verb(parent, 'inspect', 'Display detailed information on one or more images')
@@ -244,4 +321,31 @@ export function registerImageCommands(parent: Command, grouped: boolean): void {
       );
       out(id);
     });
+}
+
+function registryRef(ref: string) {
+  try {
+    return parseRemoteReference(ref);
+  } catch (e) {
+    throw new DockyardError((e as Error).message, 1);
+  }
+}
+
+/** Registry failures print like the docker CLI's: "Error response from daemon: …", exit 1. */
+async function registryCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof RegistryError) throw new DockyardError(`Error response from daemon: ${e.message}`, 1);
+    if (e instanceof DockyardError && !e.message.startsWith('Error response from daemon:'))
+      throw new DockyardError(`Error response from daemon: ${e.message}`, 1, e.code);
+    throw e;
+  }
+}
+
+/** The docker CLI's progress output when stdout is not a terminal: one line per status, byte counters left out. */
+function printProgress(m: ProgressMessage): void {
+  if (m.aux || !m.status) return;
+  if (m.progressDetail?.current !== undefined) return;
+  out(m.id ? `${m.id}: ${m.status}` : m.status);
 }

@@ -46,6 +46,10 @@ export class ImageStore {
   private get reposFile(): string {
     return path.join(this.dir, 'repositories.json');
   }
+  /** "repo@sha256:<manifest digest>" → image id, for images pulled from or pushed to a registry. */
+  private get digestsFile(): string {
+    return path.join(this.dir, 'repodigests.json');
+  }
 
   withLock<T>(fn: () => Promise<T>): Promise<T> {
     return withLock(this.root, 'images', fn);
@@ -59,8 +63,11 @@ export class ImageStore {
     return readJson(path.join(this.layerPath(diffId), 'layer.json'), LayerMetaSchema);
   }
 
-  /** Stores an uncompressed layer tar: hashes it, unpacks it once, keeps the tar for `save`. Returns its diff id. */
-  async addLayer(source: Readable): Promise<string> {
+  /**
+   * Stores an uncompressed layer tar: hashes it, unpacks it once, keeps the tar for `save`. Returns its diff id.
+   * With `expectDiffId`, a tar that hashes differently is refused before anything enters the store.
+   */
+  async addLayer(source: Readable, expectDiffId?: string): Promise<string> {
     const tmp = path.join(this.dir, 'tmp', `layer-${randomBytes(8).toString('hex')}`);
     await fs.mkdir(tmp, { recursive: true });
     try {
@@ -79,6 +86,9 @@ export class ImageStore {
         createWriteStream(tarFile),
       );
       const diffId = `sha256:${hash.digest('hex')}`;
+      if (expectDiffId && diffId !== expectDiffId) {
+        throw new DockyardError(`layer diff id ${diffId} does not match the image config's ${expectDiffId}`);
+      }
       if (await this.hasLayer(diffId)) return diffId;
       await unpackLayer(createReadStream(tarFile), path.join(tmp, 'diff'));
       const meta: LayerMeta = { diffId, size, created: new Date().toISOString() };
@@ -124,6 +134,27 @@ export class ImageStore {
     return (await readJson(this.reposFile, RepositoriesSchema)) ?? {};
   }
 
+  async repoDigests(): Promise<Record<string, string>> {
+    return (await readJson(this.digestsFile, RepositoriesSchema)) ?? {};
+  }
+
+  /** Records that `repo@digest` (a registry manifest) is this image. */
+  async addRepoDigest(repo: string, digest: string, id: string): Promise<void> {
+    const key = `${parseReference(repo).repo}@${digest}`;
+    await this.withLock(async () => {
+      const all = await this.repoDigests();
+      all[key] = id;
+      await writeJsonAtomic(this.digestsFile, all);
+    });
+  }
+
+  async digestsOf(id: string): Promise<string[]> {
+    return Object.entries(await this.repoDigests())
+      .filter(([, v]) => v === id)
+      .map(([k]) => k)
+      .sort();
+  }
+
   async imageIds(): Promise<string[]> {
     const files = await fs.readdir(path.join(this.dir, 'configs')).catch(() => [] as string[]);
     return files.filter((f) => f.endsWith('.json')).map((f) => `sha256:${f.slice(0, -5)}`);
@@ -131,6 +162,12 @@ export class ImageStore {
 
   /** Resolves a tag, a full id, or an id prefix (≥ 1 hex char as docker allows) to an image id. */
   async resolve(ref: string): Promise<string | undefined> {
+    const at = ref.indexOf('@');
+    if (at > 0) {
+      const name = safeNormalize(ref.slice(0, at));
+      if (!name) return undefined;
+      return (await this.repoDigests())[`${name.slice(0, name.lastIndexOf(':'))}${ref.slice(at)}`];
+    }
     const repos = await this.repositories();
     const idLike = ref.replace(/^sha256:/, '');
     if (/^[0-9a-f]{1,64}$/.test(idLike)) {
@@ -190,6 +227,7 @@ export class ImageStore {
       id,
       config,
       tags: await this.tagsOf(id),
+      digests: await this.digestsOf(id),
       size,
       created: config.created ?? st.mtime.toISOString(),
     };
@@ -207,6 +245,11 @@ export class ImageStore {
       const repos = await this.repositories();
       for (const [k, v] of Object.entries(repos)) if (v === id) delete repos[k];
       await writeJsonAtomic(this.reposFile, repos);
+      const digests = await this.repoDigests();
+      if (Object.values(digests).includes(id)) {
+        for (const [k, v] of Object.entries(digests)) if (v === id) delete digests[k];
+        await writeJsonAtomic(this.digestsFile, digests);
+      }
       const config = await this.getConfig(id);
       await fs.rm(this.configPath(id), { force: true });
       const used = new Set<string>();

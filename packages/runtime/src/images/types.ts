@@ -57,6 +57,8 @@ export interface ImageRecord {
   id: string; // sha256:<hex>
   config: ImageConfig;
   tags: string[];
+  /** repo@sha256:… of registry manifests known to be this image. */
+  digests: string[];
   size: number;
   created: string;
 }
