@@ -2,6 +2,7 @@ import type { Engine } from '../engine.js';
 import { packTree } from '../images/pack.js';
 import type { ImageConfig } from '../images/types.js';
 import { containerChanges } from './diff.js';
+import type { ContainerRecord } from './record.js';
 import { rootfsPaths } from './rootfs.js';
 import { effectiveState } from './status.js';
 
@@ -20,11 +21,7 @@ export async function commitContainer(engine: Engine, ref: string, o: CommitOpti
   const pause = o.pause !== false && state.status === 'running';
   if (pause) await engine.runtime.exec(['pause', rec.id]);
   try {
-    const { excluded } = await containerChanges(engine, rec);
-    const upper = rootfsPaths(engine.containers.dir(rec.id)).upper;
-    const diffId = await engine.images.addLayer(
-      packTree(upper, { overlayWhiteouts: true, skipRoot: true, exclude: (rel) => excluded.has(`/${rel}`) }),
-    );
+    const diffId = await commitLayer(engine, rec);
     const base = await engine.images.getConfig(rec.imageId);
     const created = new Date().toISOString();
     const cfg = {
@@ -62,6 +59,15 @@ export async function commitContainer(engine: Engine, ref: string, o: CommitOpti
   } finally {
     if (pause) await engine.runtime.exec(['resume', rec.id]);
   }
+}
+
+/** Stores a container's changes (its overlay upper dir, whiteouts as `.wh.` files) as a layer; returns the diff id. */
+export async function commitLayer(engine: Engine, rec: ContainerRecord): Promise<string> {
+  const { excluded } = await containerChanges(engine, rec);
+  const upper = rootfsPaths(engine.containers.dir(rec.id)).upper;
+  return engine.images.addLayer(
+    packTree(upper, { overlayWhiteouts: true, skipRoot: true, exclude: (rel) => excluded.has(`/${rel}`) }),
+  );
 }
 
 /** The `--change` subset: CMD, ENTRYPOINT (JSON or shell form), ENV, WORKDIR, USER, LABEL, EXPOSE. */
