@@ -75,7 +75,8 @@ function listOrEmpty(root: string, path: string): string[] {
   try {
     return listDirInRoot(root, path);
   } catch (error) {
-    if (error instanceof InRootError) return [];
+    // The engine's state root exists before its first container does: a missing final directory is empty.
+    if (error instanceof InRootError || (error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
 }
