@@ -10,7 +10,13 @@ before=$(mktemp)
 after=$(mktemp)
 trap 'rm -f "$before" "$after"' EXIT
 bash scripts/host-snapshot.sh >"$before"
-npm test --workspaces --if-present
+# Each workspace's suite runs even when an earlier one failed, and the end of the output names the failures
+# (a CI log often keeps only its tail).
+failed=()
+for ws in $(node scripts/workspaces-with-tests.mjs); do
+  echo "=== npm test -w $ws"
+  npm test -w "$ws" || failed+=("$ws")
+done
 # Shims linger a moment for late readers and exited ones wait for pid 1 to reap them: give what is
 # still going away a few seconds before calling it a leak.
 for _ in $(seq 1 15); do
@@ -18,9 +24,16 @@ for _ in $(seq 1 15); do
   diff -q "$before" "$after" >/dev/null && break
   sleep 1
 done
+status=0
 if ! diff -u "$before" "$after" >/dev/null; then
-  echo "The test suites left these behind on the host:" >&2
-  diff "$before" "$after" | grep '^>' >&2
-  exit 1
+  echo "The test suites left these behind on the host:"
+  diff "$before" "$after" | grep '^>' || true
+  status=1
+else
+  echo "host left as it was found"
 fi
-echo "host left as it was found"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED test suites: ${failed[*]}"
+  status=1
+fi
+exit $status
