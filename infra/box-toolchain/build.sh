@@ -28,6 +28,8 @@ cp "$runtime/native/bin/dyrt" "$runtime/native/bin/dyshim" "$pkg/native/bin/"
   --target=node20 --log-level=error --outfile="$pkg/dist/dockyard.mjs" \
   --banner:js="import { createRequire as __dyRequire } from 'node:module'; const require = __dyRequire(import.meta.url);"
 install -m 0755 "$here/in-box/dockyard" "$tmp/bin/dockyard"
+# The box's PID 1; static, so it runs in any image.
+gcc -static -O2 -Wall -Wextra -Werror -o "$tmp/bin/box-init" "$here/init/box-init.c"
 ln -s dockyard "$tmp/bin/docker"
 install -m 0755 "$here/in-box/image-cache.sh" "$tmp/infra/images/build.sh"
 : > "$tmp/bin/node" # mount point for the host's node binary

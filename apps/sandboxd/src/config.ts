@@ -19,6 +19,8 @@ export const configSchema = z.object({
   imageRootfs: z.string().default('/var/cache/dockyard/images/lab-debian/rootfs'),
   /** The nested engine every box binds read-only (infra/box-toolchain/build.sh). */
   toolchainDir: z.string().default('/var/cache/dockyard/box-toolchain/current'),
+  /** `docker` in a box: our daemonless CLI (`cli`), or Docker's own client with a nested `dockyard daemon` (`client`). */
+  boxDocker: z.enum(['cli', 'client']).default('cli'),
   /** Base image cache the nested engines import from (infra/images). */
   imageCacheDir: z.string().default('/var/cache/dockyard/images'),
   idBase: size.default(1_000_000),
@@ -26,6 +28,7 @@ export const configSchema = z.object({
   bridge: z.string().max(15).default('dylab0'),
   subnet: z.string().default('10.231.0.0/16'),
   cgroupParent: z.string().default('/dockyard-labs'),
+  // Per-box limits: what a box gets unless its lesson asks for less, and the most a lesson can ask for.
   memoryBytes: size.default(1024 * 1024 * 1024),
   pids: size.default(1024),
   cpus: z.coerce.number().positive().default(1),
@@ -60,6 +63,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SandboxdCon
     imageRootfs: env.SANDBOXD_IMAGE_ROOTFS,
     toolchainDir: env.SANDBOXD_TOOLCHAIN_DIR,
     imageCacheDir: env.SANDBOXD_IMAGE_CACHE_DIR,
+    boxDocker: env.SANDBOXD_BOX_DOCKER,
     idBase: env.SANDBOXD_ID_BASE,
     maxBoxes: env.SANDBOXD_MAX_BOXES,
     bridge: env.SANDBOXD_BRIDGE,

@@ -9,9 +9,13 @@ import {
   fileListRequestSchema,
   fileReadRequestSchema,
   fileWriteRequestSchema,
+  LAB_LEAVE_PATH,
   LAB_NAMESPACE,
+  type LabLeaveResult,
+  type LabStopReason,
   LabTokenError,
   labHandshakeSchema,
+  labLeaveSchema,
   labResetSchema,
   MAX_TERMINALS_PER_BOX,
   type ProtocolError,
@@ -27,8 +31,9 @@ import pino, { type Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { Server, type Socket } from 'socket.io';
 import type { z } from 'zod';
+import { clampLimits, type OperatorMaxima } from './boxes/limits.js';
 import { BoxError, BoxManager, type BoxRecord } from './boxes/manager.js';
-import { toolchainBinds } from './boxes/toolchain.js';
+import { boxToolchain } from './boxes/toolchain.js';
 import type { SandboxdConfig } from './config.js';
 import { BoxFiles } from './files/api.js';
 import { runStepChecks } from './grading/run-checks.js';
@@ -86,14 +91,22 @@ export async function startSandboxd(
   config: SandboxdConfig,
   log: Logger = pino({ level: 'info' }),
 ): Promise<Sandboxd> {
-  const binds = toolchainBinds(config.toolchainDir, config.imageCacheDir);
-  if (!binds)
+  const toolchain = boxToolchain(config.toolchainDir, config.imageCacheDir, { docker: config.boxDocker });
+  if (!toolchain)
     log.warn(
       { dir: config.toolchainDir },
       'no box toolchain: boxes start without docker (run infra/box-toolchain/build.sh)',
     );
+  else if (!toolchain.init)
+    log.warn({ dir: config.toolchainDir }, 'box toolchain without box-init: rebuild it');
+  // Set once everything it needs exists; a box can only be noticed dead after init() anyway.
+  let boxDied: (box: BoxRecord) => void = () => {};
   const boxes = new BoxManager({
-    extraBinds: binds ?? [],
+    extraBinds: toolchain?.binds ?? [],
+    initBinary: toolchain?.init?.binary,
+    initArgs: toolchain?.init?.args,
+    boxEnv: toolchain?.env,
+    onInitExit: (box) => boxDied(box),
     dataRoot: config.dataRoot,
     runRoot: config.runRoot,
     imageRootfs: config.imageRootfs,
@@ -112,6 +125,15 @@ export async function startSandboxd(
       tmpBytes: config.tmpBytes,
     },
   });
+  // The host's ceiling for every box; a lesson's limits (in its token) can only lower them.
+  const maxima: OperatorMaxima = {
+    memoryBytes: config.memoryBytes,
+    pids: config.pids,
+    cpus: config.cpus,
+    diskBytes: config.diskBytes,
+    idleTimeoutSeconds: config.idleTimeoutSeconds,
+    maxLifetimeSeconds: config.maxLifetimeSeconds,
+  };
   const { adopted, cleaned } = await boxes.init();
   log.info({ adopted: adopted.length, cleaned: cleaned.length }, 'boxes re-adopted and leftovers cleaned');
 
@@ -148,6 +170,11 @@ export async function startSandboxd(
     labelNames: ['reason'],
     registers: [registry],
   });
+  const reattaches = new Counter({
+    name: 'dockyard_terminal_reattaches_total',
+    help: 'Terminal attachments that broke and were made again',
+    registers: [registry],
+  });
 
   // One box per student; concurrent connections of the same student wait for the same creation.
   const creating = new Map<string, Promise<BoxRecord>>();
@@ -179,10 +206,15 @@ export async function startSandboxd(
 
   // Sockets attached to each box, told when their box goes away.
   const socketsByBox = new Map<string, Set<LabSocket>>();
-  function endBox(boxId: string, message: { en: string; 'zh-CN': string }, except?: LabSocket) {
+  function endBox(
+    boxId: string,
+    message: { en: string; 'zh-CN': string },
+    reason: LabStopReason,
+    except?: LabSocket,
+  ) {
     for (const socket of socketsByBox.get(boxId) ?? []) {
       if (socket === except) continue;
-      socket.emit('lab:status', { state: 'stopped', message });
+      socket.emit('lab:status', { state: 'stopped', message, reason });
       socket.disconnect(true);
     }
     socketsByBox.delete(boxId);
@@ -201,6 +233,22 @@ export async function startSandboxd(
       en: 'Your lab machine stopped (its first process ended); your files were saved. Reconnect for a new one.',
       'zh-CN': '实验机器已停止（其初始进程已退出），你的文件已保存。重新连接即可获得新的机器。',
     },
+    left: {
+      en: 'You left the lab; your lab machine was stopped and your files were saved.',
+      'zh-CN': '你已离开实验，实验机器已停止，你的文件已保存。',
+    },
+  };
+  // Told by the box's init shim the moment its machine ends: say so, save the work, clear it away.
+  boxDied = (box) => {
+    endBox(box.id, reapMessages.died, 'died');
+    boxes
+      .destroy(box.id, { save: true })
+      .then(() => {
+        reaped.inc({ reason: 'died' });
+        log.warn({ box: box.id, owner: box.owner }, 'box init ended; box saved and removed');
+      })
+      .catch((error) => log.error({ err: error, box: box.id }, 'removing a dead box failed'))
+      .finally(refillPool);
   };
   async function reap() {
     const now = Date.now();
@@ -208,15 +256,18 @@ export async function startSandboxd(
       if (box.pid <= 1) continue;
       const alive = existsSync(`/proc/${box.pid}`);
       if (box.owner === null && alive) continue;
+      // A box's own limits (its lesson's) count, never beyond the host's.
+      const lifetime = Math.min(box.maxLifetimeSeconds ?? Infinity, config.maxLifetimeSeconds);
+      const idle = Math.min(box.idleTimeoutSeconds ?? Infinity, config.idleTimeoutSeconds);
       const reason = !alive
         ? 'died'
-        : now - Date.parse(box.createdAt) > config.maxLifetimeSeconds * 1000
+        : now - Date.parse(box.createdAt) > lifetime * 1000
           ? 'lifetime'
-          : boxes.idleFor(box.id, now) > config.idleTimeoutSeconds * 1000
+          : boxes.idleFor(box.id, now) > idle * 1000
             ? 'idle'
             : null;
       if (!reason) continue;
-      endBox(box.id, reapMessages[reason]);
+      endBox(box.id, reapMessages[reason], reason);
       try {
         await boxes.destroy(box.id, { save: true });
         reaped.inc({ reason });
@@ -246,6 +297,20 @@ export async function startSandboxd(
       boxGauge.set(boxes.list().length);
       poolGauge.set(pooled().length);
       registry.metrics().then((text) => send(200, registry.contentType, text));
+    } else if (req.method === 'POST' && req.url === LAB_LEAVE_PATH) {
+      const token = /^Bearer (\S{10,4096})$/.exec(req.headers.authorization ?? '')?.[1];
+      req.resume();
+      verifyLabToken(token ?? '', config.tokenSecret)
+        .then(
+          async (claims) => send(200, 'application/json', JSON.stringify(await leave(claims.sub))),
+          (error) =>
+            send(
+              401,
+              'application/json',
+              JSON.stringify({ error: error instanceof LabTokenError ? error.code : 'invalid token' }),
+            ),
+        )
+        .catch((error) => send(500, 'application/json', JSON.stringify({ error: (error as Error).message })));
     } else if (!req.url?.startsWith('/socket.io/')) {
       send(404, 'application/json', JSON.stringify({ error: 'not found' }));
     }
@@ -273,7 +338,39 @@ export async function startSandboxd(
     }
   });
 
+  /** Gives an owner's box the limits of the lesson they are on (clamped); lowering below usage may be refused. */
+  async function fit(box: BoxRecord, want: ReturnType<typeof clampLimits>): Promise<BoxRecord> {
+    try {
+      return await boxes.setLimits(
+        box.id,
+        { memoryBytes: want.memoryBytes, pids: want.pids, cpus: want.cpus },
+        { idleTimeoutSeconds: want.idleTimeoutSeconds, maxLifetimeSeconds: want.maxLifetimeSeconds },
+      );
+    } catch (error) {
+      log.warn({ err: error, box: box.id }, 'box limits not changed');
+      return box;
+    }
+  }
+
+  /** Stops every box of an owner, saving their work for the next one (the student left). */
+  async function leave(owner: string, except?: LabSocket): Promise<LabLeaveResult> {
+    await creating.get(owner)?.catch(() => undefined);
+    let stopped = 0;
+    for (const box of boxes.list().filter((b) => b.owner === owner)) {
+      endBox(box.id, reapMessages.left, 'left', except);
+      try {
+        await boxes.destroy(box.id, { save: true });
+        stopped++;
+      } catch (error) {
+        log.error({ err: error, box: box.id }, 'stopping a box on leave failed');
+      }
+    }
+    log.info({ owner, stopped }, 'student left');
+    return { stopped, saved: boxes.layers?.has(owner) ?? false };
+  }
+
   async function boxFor(claims: VerifiedLabToken): Promise<BoxRecord> {
+    const want = clampLimits(maxima, claims.limits);
     if (claims.box !== undefined) {
       const named = boxes.list().find((b) => b.id === claims.box);
       // Only staff may open someone else's box, and then only to watch.
@@ -290,23 +387,36 @@ export async function startSandboxd(
     const existing = boxes
       .list()
       .find((b) => b.owner === claims.sub && b.pid > 1 && existsSync(`/proc/${b.pid}`));
-    if (existing) return existing;
+    if (existing) return fit(existing, want);
     let pending = creating.get(claims.sub);
     if (!pending) {
-      // A student with saved work needs a fresh box to restore it into; everyone else takes a pooled one.
-      const warm = boxes.layers?.has(claims.sub) ? undefined : pooled()[0];
+      // A student with saved work needs a fresh box to restore it into, and a lesson with its own disk cap one of
+      // that size; everyone else takes a pooled one.
+      const warm =
+        boxes.layers?.has(claims.sub) || want.diskBytes !== config.diskBytes ? undefined : pooled()[0];
       if (warm) {
         const assigned = boxes.assign(warm.id, claims.sub);
         boxStarts.inc();
         refillPool();
-        return assigned;
+        return fit(assigned, want);
       }
       // A pooled box gives way when the host is full and this student needs a fresh one for their saved work.
       const make = async () => {
         await refilling;
         const spare = pooled()[0];
         if (boxes.list().length >= config.maxBoxes && spare) await boxes.destroy(spare.id);
-        return boxes.create({ owner: claims.sub });
+        return boxes.create({
+          owner: claims.sub,
+          limits: {
+            memoryBytes: want.memoryBytes,
+            memorySwapBytes: want.memoryBytes,
+            pids: want.pids,
+            cpus: want.cpus,
+          },
+          diskBytes: want.diskBytes,
+          idleTimeoutSeconds: want.idleTimeoutSeconds,
+          maxLifetimeSeconds: want.maxLifetimeSeconds,
+        });
       };
       pending = make().finally(() => {
         creating.delete(claims.sub);
@@ -389,6 +499,10 @@ export async function startSandboxd(
             },
             pendingBytes: () => queued,
             onDrain: (cb) => socket.conn.on('drain', cb),
+            reattached: () => {
+              reattaches.inc();
+              log.warn({ box: box.id, terminalId }, 'terminal attachment broke; reattached with replay');
+            },
           },
           { readOnly },
         );
@@ -459,6 +573,7 @@ export async function startSandboxd(
             en: 'This lab machine was reset from another window.',
             'zh-CN': '这台实验机器已在另一个窗口中重置。',
           },
+          'reset',
           socket,
         );
         await boxes.destroy(old.id);
@@ -467,6 +582,19 @@ export async function startSandboxd(
         files = new BoxFiles(box);
         attachSocket(box);
         return { boxId: box.id };
+      }),
+    );
+    socket.on(
+      'lab:leave',
+      handle(labLeaveSchema, async () => {
+        if (readOnly) throw new Error('read-only session');
+        for (const terminal of terminals.values()) terminal.detach();
+        terminalGauge.dec(terminals.size);
+        terminals.clear();
+        const result = await leave(claims.sub, socket);
+        // After the ack has gone out.
+        setTimeout(() => socket.disconnect(true), 0);
+        return result;
       }),
     );
     socket.on(
@@ -499,6 +627,7 @@ export async function startSandboxd(
     async close() {
       closing = true;
       clearInterval(reaper);
+      boxes.stopWatching();
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await reaping;
       await refilling;

@@ -1,7 +1,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ClientToServerEvents, type ServerToClientEvents, signLabToken } from '@dockyard/protocol';
+import {
+  type ClientToServerEvents,
+  type LabLimits,
+  type ServerToClientEvents,
+  signLabToken,
+} from '@dockyard/protocol';
 import { io, type Socket } from 'socket.io-client';
 
 export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -40,7 +45,7 @@ export function removeCgroupParent(parent: string) {
 
 export async function connect(
   url: string,
-  claims: { sub: string; role?: 'student' | 'instructor'; box?: string },
+  claims: { sub: string; role?: 'student' | 'instructor'; box?: string; limits?: LabLimits },
   clients: Client[],
   opts: { ttlSeconds?: number; secret?: string } = {},
 ): Promise<Client> {
@@ -125,4 +130,11 @@ export function leftovers(markers: string[]): string[] {
   for (const line of procs.split('\n'))
     if (markers.some((m) => line.includes(m))) found.push(`process ${line}`);
   return found;
+}
+
+/** Builds the box toolchain (nested engine, box-init, docker client) into `dir` and returns its version dir. */
+export function buildToolchain(dir: string): string {
+  return execFileSync('bash', [join(import.meta.dirname, '../../../infra/box-toolchain/build.sh'), dir], {
+    encoding: 'utf8',
+  }).trim();
 }

@@ -14,7 +14,13 @@ import {
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readMountinfo } from '@dockyard/grader';
-import { readExit, type StartedShim, startShim } from '@dockyard/runtime/shim';
+import {
+  attachShim,
+  readExit,
+  type ShimAttachment,
+  type StartedShim,
+  startShim,
+} from '@dockyard/runtime/shim';
 import { z } from 'zod';
 import { attempt, run } from '../util/exec.js';
 import { boxCgroupDirs, cgroupDirsUnder, delegateCgroups, removeChildCgroups, thawTree } from './cgroups.js';
@@ -49,8 +55,12 @@ export interface BoxManagerOptions {
   network: LabNetworkConfig;
   cgroupParent: string;
   defaultLimits: BoxLimits;
-  /** Host init bind-mounted into every box (reaps zombies as PID 1). */
+  /** Host init bind-mounted into every box (reaps zombies as PID 1); tini-static by default. */
   initBinary?: string;
+  /** Its arguments (default: tini's, running `sleep infinity`; infra/box-toolchain's box-init needs none). */
+  initArgs?: string[];
+  /** Environment added to the init and to every command run in a box (e.g. DOCKER_HOST). */
+  boxEnv?: string[];
   /** More host paths bound into every box (e.g. the in-box engine toolchain, read-only). */
   extraBinds?: Array<{ source: string; target: string; readonly: boolean }>;
   /** Size of each box's writable layer (an ext4 loop image); 0 = a plain directory without a cap. */
@@ -59,6 +69,8 @@ export interface BoxManagerOptions {
   saves?: { dir: string; maxBytes: number };
   /** Boxes one owner may hold at once. */
   maxBoxesPerOwner?: number;
+  /** Told as soon as a box's init ends on its own (not through destroy): the box's machine is gone. */
+  onInitExit?: (box: BoxRecord) => void;
 }
 
 export const BoxRecordSchema = z.object({
@@ -72,6 +84,18 @@ export const BoxRecordSchema = z.object({
   owner: z.string().nullable(),
   /** Where the overlay's upper and work dirs live (a loop-mounted image or a plain dir). */
   layerDir: z.string().optional(),
+  /** What the box was given (absent in records of older versions: the defaults). */
+  limits: z
+    .object({
+      memoryBytes: z.number().int().positive(),
+      pids: z.number().int().positive(),
+      cpus: z.number().positive(),
+      diskBytes: z.number().int().nonnegative(),
+    })
+    .optional(),
+  /** Per-box life-cycle limits (a lesson's, within the host's); absent = the host's. */
+  idleTimeoutSeconds: z.number().int().positive().optional(),
+  maxLifetimeSeconds: z.number().int().positive().optional(),
 });
 export type BoxRecord = z.infer<typeof BoxRecordSchema>;
 
@@ -96,6 +120,7 @@ export class BoxManager {
   private readonly idCount: number;
   private readonly boxes = new Map<string, BoxRecord>();
   private readonly lastActive = new Map<string, number>();
+  private readonly initWatchers = new Map<string, ShimAttachment>();
   readonly layers: LayerStore | null;
 
   constructor(private readonly opts: BoxManagerOptions) {
@@ -156,6 +181,7 @@ export class BoxManager {
       if (record && (await this.isRunning(record))) {
         this.boxes.set(id, record);
         this.lastActive.set(id, Date.now());
+        this.watchInit(record);
         adopted.push(id);
       } else {
         await this.cleanupLeftover(id, record);
@@ -240,6 +266,85 @@ export class BoxManager {
     return record;
   }
 
+  /**
+   * Changes a running box's cgroup limits (memory+swap, pids, cpu) and life-cycle limits. The disk cap is fixed
+   * when the box is made. The caller clamps them to the host's maxima.
+   */
+  async setLimits(
+    id: string,
+    limits: { memoryBytes: number; pids: number; cpus: number },
+    life: { idleTimeoutSeconds?: number; maxLifetimeSeconds?: number } = {},
+  ): Promise<BoxRecord> {
+    const box = this.get(id);
+    const current = box.limits;
+    if (
+      !current ||
+      current.memoryBytes !== limits.memoryBytes ||
+      current.pids !== limits.pids ||
+      current.cpus !== limits.cpus
+    ) {
+      await this.rt(
+        'update',
+        '--memory',
+        String(limits.memoryBytes),
+        '--memory-swap',
+        String(limits.memoryBytes),
+        '--pids-limit',
+        String(limits.pids),
+        '--cpu-quota',
+        String(Math.round(limits.cpus * 100000)),
+        '--cpu-period',
+        '100000',
+        this.containerId(id),
+      );
+    }
+    const record: BoxRecord = {
+      ...box,
+      limits: { ...limits, diskBytes: current?.diskBytes ?? this.opts.diskBytes ?? 0 },
+      idleTimeoutSeconds: life.idleTimeoutSeconds,
+      maxLifetimeSeconds: life.maxLifetimeSeconds,
+    };
+    writeFileSync(join(this.boxDataDir(id), 'box.json'), JSON.stringify(record));
+    this.boxes.set(id, record);
+    return record;
+  }
+
+  /** The dyshim state dir of the box's init. */
+  initShimDir(id: string): string {
+    return join(this.boxRunDir(id), 'shim');
+  }
+
+  /** Listens on the init's shim for its exit, so a box whose machine ended is noticed at once, not on a reap. */
+  private watchInit(record: BoxRecord) {
+    const onExit = this.opts.onInitExit;
+    if (!onExit) return;
+    const watcher = attachShim(this.initShimDir(record.id), { replay: false, stdin: false });
+    this.initWatchers.set(record.id, watcher);
+    const report = (ended: boolean) => {
+      if (this.initWatchers.get(record.id) !== watcher) return;
+      this.initWatchers.delete(record.id);
+      const box = this.boxes.get(record.id);
+      if (!box) return;
+      if (ended || !existsSync(`/proc/${box.pid}`)) onExit(box);
+      // Only the connection broke: listen again while the shim still serves (else the reaper notices).
+      else if (existsSync(join(this.initShimDir(box.id), 'attach.sock'))) this.watchInit(box);
+    };
+    watcher.onExit(() => report(true));
+    // The shim itself went away (killed with its box): the same news, if the init is gone.
+    watcher.onClose(() => setTimeout(() => report(false), 100));
+  }
+
+  /** Stops listening for init exits (sandboxd shutting down; the boxes live on). */
+  stopWatching() {
+    for (const id of [...this.initWatchers.keys()]) this.unwatchInit(id);
+  }
+
+  private unwatchInit(id: string) {
+    const watcher = this.initWatchers.get(id);
+    this.initWatchers.delete(id);
+    watcher?.close();
+  }
+
   private checkOwnerLimit(owner: string) {
     const limit = this.opts.maxBoxesPerOwner ?? 1;
     if (this.list().filter((b) => b.owner === owner).length >= limit) {
@@ -253,7 +358,16 @@ export class BoxManager {
     throw new BoxError('capacity', `this host is at its capacity of ${this.opts.maxBoxes} lab boxes`);
   }
 
-  async create(opts: { owner?: string; limits?: Partial<BoxLimits> } = {}): Promise<BoxRecord> {
+  async create(
+    opts: {
+      owner?: string;
+      limits?: Partial<BoxLimits>;
+      /** Overrides the manager's disk cap for this box. */
+      diskBytes?: number;
+      idleTimeoutSeconds?: number;
+      maxLifetimeSeconds?: number;
+    } = {},
+  ): Promise<BoxRecord> {
     if (opts.owner !== undefined) this.checkOwnerLimit(opts.owner);
     const slot = this.freeSlot();
     const id = randomBytes(6).toString('hex');
@@ -263,7 +377,7 @@ export class BoxManager {
     const limits = { ...this.opts.defaultLimits, ...opts.limits };
     const runDir = this.boxRunDir(id);
     const dataDir = this.boxDataDir(id);
-    const diskBytes = this.opts.diskBytes ?? 0;
+    const diskBytes = opts.diskBytes ?? this.opts.diskBytes ?? 0;
     const layerDir = diskBytes > 0 ? join(runDir, 'disk') : dataDir;
     // Reserve the slot before the first await so concurrent creates never share a uid range.
     const placeholder: BoxRecord = {
@@ -276,6 +390,9 @@ export class BoxManager {
       createdAt: new Date().toISOString(),
       owner: opts.owner ?? null,
       layerDir,
+      limits: { memoryBytes: limits.memoryBytes, pids: limits.pids, cpus: limits.cpus, diskBytes },
+      idleTimeoutSeconds: opts.idleTimeoutSeconds,
+      maxLifetimeSeconds: opts.maxLifetimeSeconds,
     };
     this.boxes.set(id, placeholder);
     const undo: Array<() => Promise<unknown> | unknown> = [];
@@ -349,6 +466,8 @@ export class BoxManager {
           ...(this.opts.extraBinds ?? []),
         ],
         tmpSizeBytes: limits.tmpBytes,
+        initArgs: this.opts.initArgs,
+        env: this.opts.boxEnv,
       });
       writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
       const shimState = join(runDir, 'shim');
@@ -372,6 +491,7 @@ export class BoxManager {
       writeFileSync(join(dataDir, 'box.json'), JSON.stringify(record));
       this.boxes.set(id, record);
       this.touch(id);
+      this.watchInit(record);
       return record;
     } catch (error) {
       this.boxes.delete(id);
@@ -391,6 +511,7 @@ export class BoxManager {
         'TERM=xterm-256color',
         'HOME=/root',
         'LANG=C.UTF-8',
+        ...(this.opts.boxEnv ?? []),
         ...(opts.env ?? []),
       ],
       cwd: opts.cwd ?? '/root',
@@ -473,6 +594,7 @@ export class BoxManager {
    */
   async destroy(id: string, opts: { save?: boolean } = {}) {
     const box = this.get(id);
+    this.unwatchInit(id);
     const runDir = this.boxRunDir(id);
     const errors = [await attempt(() => this.deleteContainer(id))];
     if (opts.save && box.owner && box.layerDir && this.layers) {

@@ -17,6 +17,10 @@ export interface BoxSpecInput {
   /** Host paths bind-mounted read-only into the box (init binary, nested engine, …): target → source. */
   binds: Array<{ source: string; target: string; readonly: boolean }>;
   tmpSizeBytes: number;
+  /** Arguments of the init after its path (default: tini running `sleep infinity`). */
+  initArgs?: string[];
+  /** More environment for the init (and so for whatever it starts). */
+  env?: string[];
   /** /dev/net/tun made on the host, owned by the box's root. */
   tunDevice?: string;
 }
@@ -66,6 +70,8 @@ export const BOX_CAPS = [
 ];
 
 export const BOX_INIT = '/.dockyard/init';
+/** tini's arguments: it lives as long as its one child. */
+export const TINI_ARGS = ['-s', '--', 'sleep', 'infinity'];
 
 export function boxSpec(input: BoxSpecInput): Record<string, unknown> {
   return {
@@ -75,11 +81,12 @@ export function boxSpec(input: BoxSpecInput): Record<string, unknown> {
     process: {
       terminal: false,
       user: { uid: 0, gid: 0 },
-      args: [BOX_INIT, '-s', '--', 'sleep', 'infinity'],
+      args: [BOX_INIT, ...(input.initArgs ?? TINI_ARGS)],
       env: [
         'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
         'TERM=xterm-256color',
         'HOME=/root',
+        ...(input.env ?? []),
       ],
       cwd: '/root',
       capabilities: {

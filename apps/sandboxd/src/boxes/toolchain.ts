@@ -28,3 +28,51 @@ export function toolchainBinds(
     { source: join(version, 'bin/dockyard'), target: '/usr/local/bin/docker', readonly: true },
   ];
 }
+
+/** What `docker` is inside a box: our daemonless CLI, or Docker's own client talking to a nested daemon. */
+export type BoxDockerMode = 'cli' | 'client';
+
+/** Where the nested daemon listens inside a box (client mode). */
+export const BOX_DOCKER_SOCKET = '/run/docker.sock';
+
+export interface BoxToolchain {
+  binds: Bind[];
+  /** The toolchain's box-init (a PID 1 nothing in the box can end), when this toolchain has one. */
+  init: { binary: string; args: string[] } | null;
+  /** Environment for every process in the box. */
+  env: string[];
+}
+
+/**
+ * Everything a box gets from the toolchain: its binds, its init, and in `client` mode Docker's own client as
+ * `docker` with DOCKER_HOST on the socket of a nested `dockyard daemon` that the box's init starts on first use.
+ * `dockyard` is our CLI in both modes. Null when the toolchain was never built.
+ */
+export function boxToolchain(
+  toolchainDir: string,
+  imageCacheDir: string,
+  opts: { docker?: BoxDockerMode; node?: string } = {},
+): BoxToolchain | null {
+  const binds = toolchainBinds(toolchainDir, imageCacheDir, opts.node);
+  if (!binds) return null;
+  const version = realpathSync(toolchainDir);
+  const initBinary = join(version, 'bin/box-init');
+  const hasInit = existsSync(initBinary);
+  if (opts.docker !== 'client') {
+    return { binds, init: hasInit ? { binary: initBinary, args: [] } : null, env: [] };
+  }
+  if (!hasInit || !existsSync(join(version, 'bin/docker-client'))) {
+    throw new Error(
+      `${version} has no box-init or docker client: rebuild it with infra/box-toolchain/build.sh`,
+    );
+  }
+  return {
+    binds: binds.map((bind) =>
+      bind.target === '/usr/local/bin/docker'
+        ? { ...bind, source: join(version, 'bin/docker-wrapper') }
+        : bind,
+    ),
+    init: { binary: initBinary, args: ['--on-demand', '/opt/dockyard/bin/docker-daemon'] },
+    env: [`DOCKER_HOST=unix://${BOX_DOCKER_SOCKET}`],
+  };
+}
