@@ -19,6 +19,8 @@ const config: NextConfig = {
   // CI type-checks every workspace with `npm run typecheck`; skip the second pass in `next build`.
   typescript: { ignoreBuildErrors: true },
   reactStrictMode: true,
+  // forbidden() answers students on instructor pages with a 403 page.
+  experimental: { authInterrupts: true },
   // Workspace packages use NodeNext-style `./x.js` imports of TypeScript files; Turbopack cannot map
   // those, so the app builds with webpack (`next build --webpack`) and this alias.
   webpack: (webpackConfig: { resolve: { extensionAlias?: Record<string, string[]> } }) => {

@@ -21,6 +21,11 @@ export async function Header() {
       </Link>
       <nav className="dy-nav">
         <Link href="/">{t('catalog')}</Link>
+        {(user?.role === 'instructor' || user?.role === 'admin') && (
+          <Link href="/instructor" data-testid="nav-instructor">
+            {t('instructor')}
+          </Link>
+        )}
       </nav>
       <div className="dy-header-tools">
         <LanguageSwitch />

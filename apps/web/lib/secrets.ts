@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const dataDir = process.env.DOCKYARD_DATA_DIR ?? path.join(process.cwd(), '.data');
+export const dataDir = process.env.DOCKYARD_DATA_DIR ?? path.join(process.cwd(), '.data');
 
 /**
  * A secret from the environment or, for a zero-setup install, one generated once and kept in
