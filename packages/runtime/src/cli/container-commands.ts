@@ -500,7 +500,7 @@ interface PsFlags {
   latest?: boolean;
 }
 
-function statusText(s: ContainerRecord['state']): string {
+export function statusText(s: ContainerRecord['state']): string {
   switch (s.status) {
     case 'running':
       return `Up ${humanDuration(Date.now() - Date.parse(s.startedAt))}`;

@@ -1,5 +1,6 @@
 import { cgroupReader } from '../cgroups/index.js';
 import type { Engine } from '../engine.js';
+import { recordEvent } from '../events.js';
 import { teardownNetworking } from './networking.js';
 import type { ContainerRecord } from './record.js';
 import { removeLocked } from './rm.js';
@@ -29,7 +30,13 @@ export async function cleanupContainer(engine: Engine, id: string, generation?: 
   if (next.action === 'remove') {
     await engine.containers.withLock(id, async () => {
       const rec = await engine.containers.load(id);
-      if (rec) await removeLocked(engine, rec, { volumes: true });
+      if (!rec) return;
+      await removeLocked(engine, rec, { volumes: true });
+      await recordEvent(engine.cfg, {
+        Type: 'container',
+        Action: 'destroy',
+        Actor: { ID: rec.id, Attributes: { ...rec.config.labels, image: rec.image, name: rec.name } },
+      });
     });
   } else if (next.action === 'restart') {
     await sleep(next.delayMs);
@@ -88,6 +95,18 @@ export async function cleanupLocked(
     }
   }
   await engine.containers.save(rec);
+  const attrs = { ...rec.config.labels, image: rec.image, name: rec.name };
+  if (rec.state.oomKilled)
+    await recordEvent(engine.cfg, {
+      Type: 'container',
+      Action: 'oom',
+      Actor: { ID: rec.id, Attributes: attrs },
+    });
+  await recordEvent(engine.cfg, {
+    Type: 'container',
+    Action: 'die',
+    Actor: { ID: rec.id, Attributes: { ...attrs, exitCode: String(rec.state.exitCode) } },
+  });
   return next;
 }
 

@@ -11,7 +11,7 @@ import { withMergedRootfs } from './mounted.js';
 import type { ContainerRecord } from './record.js';
 
 /** Maps a container path to the host: through a bind/volume mount if one covers it, else inside the rootfs. */
-async function hostPathFor(
+export async function hostPathFor(
   rec: ContainerRecord,
   rootfs: string,
   p: string,

@@ -40,6 +40,12 @@ export interface CreateOptions {
   restart?: string;
   rm?: boolean;
   init?: boolean;
+  /** The Engine API's list form of the entrypoint (overrides `entrypoint`); [] resets the image's. */
+  entrypointArgs?: string[];
+  /** Extra exposed ports (`80/tcp`), as the API's ExposedPorts. */
+  expose?: string[];
+  stopSignal?: string;
+  stopTimeout?: number;
 }
 
 /** Finds the image, importing a base image (busybox, debian) from its local recipe on first use like a pull. */
@@ -138,6 +144,11 @@ export async function createContainer(
     entrypoint = o.entrypoint === '' ? null : [o.entrypoint];
     cmd = o.command.length ? o.command : null;
   }
+  if (o.entrypointArgs !== undefined) {
+    const ep = o.entrypointArgs.filter((a, i) => i > 0 || a !== '');
+    entrypoint = ep.length ? ep : null;
+    cmd = o.command.length ? o.command : null;
+  }
   if (![...(entrypoint ?? []), ...(cmd ?? [])].length) {
     throw new DockyardError('Error response from daemon: No command specified');
   }
@@ -145,6 +156,7 @@ export async function createContainer(
   const id = newContainerId();
   const exposed = new Set(Object.keys(ic.ExposedPorts ?? {}));
   for (const p of ports) exposed.add(`${p.containerPort}/${p.proto}`);
+  for (const p of o.expose ?? []) exposed.add(p.includes('/') ? p : `${p}/tcp`);
 
   return engine.containers.withNamesLock(async () => {
     const existing = await engine.containers.list();
@@ -189,8 +201,8 @@ export async function createContainer(
           openStdin: !!o.interactive,
           labels: { ...(ic.Labels ?? {}), ...parseLabels(o.label ?? []) },
           exposedPorts: [...exposed].sort(),
-          stopSignal: ic.StopSignal ?? 'SIGTERM',
-          stopTimeout: 10,
+          stopSignal: o.stopSignal || ic.StopSignal || 'SIGTERM',
+          stopTimeout: o.stopTimeout ?? 10,
         },
         host: {
           memory,
