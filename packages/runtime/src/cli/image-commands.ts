@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { DockyardError } from '../errors.js';
 import { loadImages, saveImages } from '../images/archive.js';
-import { importBaseImage, importTarball, openInput } from '../images/import.js';
+import { importBaseImage, importTarball, openInput, parseChanges } from '../images/import.js';
 import { type ProgressMessage, pullImage } from '../images/pull.js';
 import { pushImage } from '../images/push.js';
 import { normalizeReference } from '../images/reference.js';
@@ -110,31 +110,7 @@ export function registerImageCommands(parent: Command, grouped: boolean): void {
     .argument('<file|->')
     .argument('[repository[:tag]]')
     .action(async (file: string, ref: string | undefined, f: { change: string[]; message?: string }) => {
-      const changes: Record<string, unknown> = {};
-      for (const c of f.change) {
-        const m = /^\s*(CMD|ENTRYPOINT|ENV|WORKDIR|USER)\s+(.*)$/is.exec(c);
-        if (!m) throw new DockyardError(`${c.split(' ')[0]} is not a valid change command`);
-        const [, instr = '', arg = ''] = m;
-        const list = () => {
-          try {
-            const v = JSON.parse(arg);
-            if (Array.isArray(v)) return v.map(String);
-          } catch {}
-          return ['/bin/sh', '-c', arg];
-        };
-        const key = instr.toUpperCase();
-        if (key === 'CMD') changes.Cmd = list();
-        else if (key === 'ENTRYPOINT') changes.Entrypoint = list();
-        else if (key === 'WORKDIR') changes.WorkingDir = arg;
-        else if (key === 'USER') changes.User = arg;
-        else if (key === 'ENV')
-          changes.Env = [
-            ...((changes.Env as string[]) ?? [
-              'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-            ]),
-            arg.includes('=') ? arg : arg.replace(/\s+/, '='),
-          ];
-      }
+      const changes = parseChanges(f.change);
       if (ref) normalizeReference(ref);
       const id = await importTarball(engine().images, await openInput(file), {
         ref,

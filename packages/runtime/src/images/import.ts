@@ -71,3 +71,43 @@ export async function openInput(file: string | undefined): Promise<Readable> {
   });
   return createReadStream(file);
 }
+
+/** `import --change` / the API's `changes`: the Dockerfile instructions an imported image's config may carry. */
+export function parseChanges(list: string[]): Partial<NonNullable<ImageConfig['config']>> {
+  const changes: Record<string, unknown> = {};
+  for (const c of list) {
+    const m = /^\s*(CMD|ENTRYPOINT|ENV|WORKDIR|USER|LABEL|EXPOSE)\s+(.*)$/is.exec(c);
+    if (!m) throw new DockyardError(`${c.split(' ')[0]} is not a valid change command`);
+    const [, instr = '', arg = ''] = m;
+    const list = () => {
+      try {
+        const v = JSON.parse(arg);
+        if (Array.isArray(v)) return v.map(String);
+      } catch {}
+      return ['/bin/sh', '-c', arg];
+    };
+    const key = instr.toUpperCase();
+    if (key === 'CMD') changes.Cmd = list();
+    else if (key === 'ENTRYPOINT') changes.Entrypoint = list();
+    else if (key === 'WORKDIR') changes.WorkingDir = arg;
+    else if (key === 'USER') changes.User = arg;
+    else if (key === 'ENV')
+      changes.Env = [
+        ...((changes.Env as string[]) ?? [DEFAULT_PATH]),
+        arg.includes('=') ? arg : arg.replace(/\s+/, '='),
+      ];
+    else if (key === 'LABEL') {
+      const labels = (changes.Labels as Record<string, string>) ?? {};
+      for (const kv of arg.match(/(?:[^\s"]+|"[^"]*")+/g) ?? []) {
+        const eq = kv.indexOf('=');
+        if (eq > 0) labels[kv.slice(0, eq)] = kv.slice(eq + 1).replace(/^"|"$/g, '');
+      }
+      changes.Labels = labels;
+    } else if (key === 'EXPOSE') {
+      const ports = (changes.ExposedPorts as Record<string, object>) ?? {};
+      for (const p of arg.split(/\s+/).filter(Boolean)) ports[p.includes('/') ? p : `${p}/tcp`] = {};
+      changes.ExposedPorts = ports;
+    }
+  }
+  return changes;
+}

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Engine } from '../engine.js';
+import { recordEvent } from '../events.js';
 import { withLock } from '../state/lock.js';
 import { decompressed } from './compression.js';
 import { baseImageFor, importBaseImage } from './import.js';
@@ -72,7 +73,7 @@ export async function mapLimit<T, R>(
 }
 
 /** dockerd's translatePullError: registry "not found"/"denied" answers become these sentences. */
-function translatePullError(e: unknown, r: RemoteReference): unknown {
+export function translatePullError(e: unknown, r: RemoteReference): unknown {
   if (!(e instanceof RegistryError)) return e;
   switch (e.code) {
     case 'MANIFEST_UNKNOWN':
@@ -128,6 +129,11 @@ export async function pullImage(engine: Engine, ref: string, o: PullOptions = {}
       return (await store.resolve(local)) ?? importBaseImage(store, base);
     });
     progress({ status: 'Built from the local base image recipe', id: short(id) });
+    await recordEvent(engine.cfg, {
+      Type: 'image',
+      Action: 'pull',
+      Actor: { ID: local, Attributes: { name: local } },
+    });
     progress({
       status: `Status: ${before === id ? 'Image is up to date' : 'Downloaded newer image'} for ${local}`,
     });
@@ -229,6 +235,11 @@ export async function pullImage(engine: Engine, ref: string, o: PullOptions = {}
     await store.addRepoDigest(familiarName(r), resolved.digest, id);
     progress({ status: `Digest: ${resolved.digest}` });
     const downloaded = before !== id;
+    await recordEvent(engine.cfg, {
+      Type: 'image',
+      Action: 'pull',
+      Actor: { ID: local, Attributes: { name: local } },
+    });
     progress({
       status: `Status: ${downloaded ? 'Downloaded newer image' : 'Image is up to date'} for ${local}`,
     });

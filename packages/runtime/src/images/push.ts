@@ -2,6 +2,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import { createGzip } from 'node:zlib';
 import type { Engine } from '../engine.js';
 import { DockyardError } from '../errors.js';
+import { recordEvent } from '../events.js';
 import { mapLimit, type Progress, throttled } from './pull.js';
 import { type Descriptor, MediaTypes, type RegistryAuth, RegistryClient, sha256 } from './registry.js';
 import { BlobMetadata } from './registry-metadata.js';
@@ -87,6 +88,12 @@ export async function pushImage(
       progress({ status: `${t}: digest: ${digest} size: ${bytes.length}` });
       progress({ status: '', progressDetail: {}, aux: { Tag: t, Digest: digest, Size: bytes.length } });
       results.push({ tag: t, digest, size: bytes.length });
+      const pushed = `${familiar}:${t}`;
+      await recordEvent(engine.cfg, {
+        Type: 'image',
+        Action: 'push',
+        Actor: { ID: pushed, Attributes: { name: pushed } },
+      });
     }
     return results;
   } finally {

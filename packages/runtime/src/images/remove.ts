@@ -48,6 +48,7 @@ export async function removeImage(engine: Engine, ref: string, force: boolean): 
     );
   }
   for (const t of tags) out.push(`Untagged: ${t}`);
+  for (const d of await engine.images.digestsOf(id)) out.push(`Untagged: ${d}`);
   const layers = await engine.images.deleteImage(id);
   out.push(`Deleted: ${id}`);
   for (const l of layers) out.push(`Deleted: ${l}`);
