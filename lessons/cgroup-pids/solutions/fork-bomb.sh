@@ -1,17 +1,34 @@
 #!/bin/bash
 set -euo pipefail
-CG=/sys/fs/cgroup
-if ! grep -qw pids $CG/cgroup.subtree_control; then
-  mkdir -p $CG/init
-  for _ in 1 2 3; do
-    for p in $(cat $CG/cgroup.procs); do echo "$p" > $CG/init/cgroup.procs 2>/dev/null || true; done
-    echo "+pids" > $CG/cgroup.subtree_control 2>/dev/null && break
-  done
+if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+  V=2 CG=/sys/fs/cgroup
+  if ! grep -qw pids $CG/cgroup.subtree_control; then
+    mkdir -p $CG/init
+    for _ in 1 2 3; do
+      for p in $(cat $CG/cgroup.procs); do echo "$p" > $CG/init/cgroup.procs 2>/dev/null || true; done
+      echo "+pids" > $CG/cgroup.subtree_control 2>/dev/null && break
+    done
+  fi
+else
+  V=1 CG=/sys/fs/cgroup/pids
 fi
 mkdir -p $CG/bomb
 echo 50 > $CG/bomb/pids.max
-setsid -f bash -c "echo \$\$ > /sys/fs/cgroup/bomb/cgroup.procs; b() { b | b & }; b" </dev/null >/dev/null 2>&1
+if [ $V = 2 ]; then
+  setsid -f bash -c "echo \$\$ > $CG/bomb/cgroup.procs; b() { b | b & }; b" </dev/null >/dev/null 2>&1
+else
+  F=/sys/fs/cgroup/freezer/bomb
+  mkdir -p $F
+  setsid -f bash -c "echo \$\$ > $CG/bomb/cgroup.procs; echo \$\$ > $F/cgroup.procs; b() { b | b & }; b" </dev/null >/dev/null 2>&1
+fi
 for _ in $(seq 50); do grep -q "max [1-9]" $CG/bomb/pids.events && break; sleep 0.2; done
 sleep 1
-echo 1 > $CG/bomb/cgroup.kill
+if [ $V = 2 ]; then
+  echo 1 > $CG/bomb/cgroup.kill
+else
+  echo FROZEN > $F/freezer.state
+  for _ in $(seq 50); do grep -qx FROZEN $F/freezer.state && break; sleep 0.1; done
+  kill -9 $(cat $F/cgroup.procs) 2>/dev/null || true
+  echo THAWED > $F/freezer.state
+fi
 for _ in $(seq 50); do [ "$(cat $CG/bomb/pids.current)" = 0 ] && break; sleep 0.2; done
