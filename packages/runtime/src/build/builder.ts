@@ -41,6 +41,8 @@ export interface BuildOptions {
   labels?: Record<string, string>;
   /** Progress text (the `stream` lines of the API). */
   out?: (text: string) => void;
+  /** Called with the final image id just before `Successfully built` (the API's `aux` line). */
+  onImage?: (id: string) => void;
 }
 
 export interface BuildResult {
@@ -151,6 +153,7 @@ export class Builder {
       );
       if (unused.length)
         this.out(`[Warning] One or more build-args [${unused.sort().join(' ')}] were not consumed\n`);
+      this.o.onImage?.(final.imageId);
       this.out(`Successfully built ${short(final.imageId)}\n`);
       for (const t of tags) {
         await this.engine.images.tag(final.imageId, t);
@@ -547,6 +550,11 @@ export class Builder {
           exitCode = e.exitCode;
         });
         closed = att.closed;
+        // Start only once the shim has registered this client, so a fast command's output is not missed.
+        await new Promise<void>((resolve) => {
+          att.onReplayEnd(resolve);
+          void att.closed.then(() => resolve());
+        });
       },
     });
     await closed;

@@ -47,3 +47,28 @@ export class BuildCache {
     return [...new Set(ids)];
   }
 }
+
+/**
+ * `POST /build/prune`: forgets the cache and deletes the images only it kept (untagged, unused by containers).
+ * Returns the deleted image ids and the bytes of the layers that went with them.
+ */
+export async function pruneBuildCache(engine: Engine): Promise<{ deleted: string[]; reclaimed: number }> {
+  const ids = await new BuildCache(engine).prune();
+  const used = new Set((await engine.containers.list()).map((c) => c.imageId));
+  const deleted: string[] = [];
+  let reclaimed = 0;
+  for (const id of ids) {
+    if (used.has(id) || (await engine.images.tagsOf(id)).length) continue;
+    const exists = await engine.images.getConfig(id).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) continue;
+    const sizes = new Map<string, number>();
+    for (const d of (await engine.images.getConfig(id)).rootfs.diff_ids)
+      sizes.set(d, (await engine.images.layerMeta(d))?.size ?? 0);
+    for (const d of await engine.images.deleteImage(id)) reclaimed += sizes.get(d) ?? 0;
+    deleted.push(id);
+  }
+  return { deleted, reclaimed };
+}

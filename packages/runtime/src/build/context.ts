@@ -66,6 +66,8 @@ export async function extractContext(
   let entries = 0;
   const extract = tarStream.extract();
   extract.on('entry', (header, stream, next) => {
+    // A refused entry destroys the extractor, which errors this entry's stream too: that error is already reported.
+    stream.on('error', () => {});
     const handle = async () => {
       entries++;
       if (entries > limits.maxEntries)
