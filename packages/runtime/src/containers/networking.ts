@@ -49,18 +49,38 @@ export async function setupNetworking(engine: Engine, rec: ContainerRecord): Pro
     setup = { netns: ns };
     if (mode === 'bridge') await nets.ensureDefaultBridge();
     await fs.writeFile(files.hosts, '');
+    const own = (net: string) => (net === 'bridge' ? [] : [rec.name, rec.id.slice(0, 12)]);
+    const primary = rec.endpointConfigs?.[mode];
     const att = await nets.connect(
       {
         containerId: rec.id,
         name: rec.name,
         netnsPath: ns,
-        aliases: mode === 'bridge' ? [] : [rec.name, rec.id.slice(0, 12)],
+        aliases: [...new Set([...own(mode), ...(primary?.aliases ?? [])])],
+        ip: primary?.ip,
         hostname: rec.config.hostname,
         hostsPath: files.hosts,
       },
       mode,
     );
     rec.networks[mode] = att;
+    // Networks the container was connected to while not running (Docker's EndpointsConfig) join it now.
+    for (const [net, ep] of Object.entries(rec.endpointConfigs ?? {})) {
+      if (net === mode || net === att.network || net === att.networkId) continue;
+      const extra = await nets.connect(
+        {
+          containerId: rec.id,
+          name: rec.name,
+          netnsPath: ns,
+          aliases: [...new Set([...own(net), ...ep.aliases])],
+          ip: ep.ip,
+          hostname: rec.config.hostname,
+          hostsPath: files.hosts,
+        },
+        net,
+      );
+      rec.networks[extra.network] = extra;
+    }
     rec.state.ports = [];
     if (rec.host.ports.length)
       rec.state.ports = (await nets.publish(rec.id, att.ip, rec.host.ports)) ?? rec.host.ports;

@@ -33,6 +33,12 @@ export const AttachmentSchema = z.object({
   aliases: z.array(z.string()),
 });
 
+export const EndpointConfigSchema = z.object({
+  aliases: z.array(z.string()).default([]),
+  ip: z.string().optional(),
+});
+export type EndpointConfig = z.infer<typeof EndpointConfigSchema>;
+
 export const ContainerStatusSchema = z.enum([
   'created',
   'running',
@@ -96,5 +102,10 @@ export const ContainerRecordSchema = z.object({
     ports: z.array(PortBindingSchema).default([]),
   }),
   networks: z.record(z.string(), AttachmentSchema).default({}),
+  /**
+   * Docker's EndpointsConfig kept across runs: network name → aliases and address the container gets there
+   * when it starts (the network mode's entry refines that connection; others are joined as extra networks).
+   */
+  endpointConfigs: z.record(z.string(), EndpointConfigSchema).optional(),
 });
 export type ContainerRecord = z.infer<typeof ContainerRecordSchema>;

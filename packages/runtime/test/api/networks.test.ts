@@ -128,12 +128,46 @@ describe('engine API: networks', () => {
     await d.ok(['network', 'rm', net]);
   });
 
+  it('a container that is not running keeps the endpoint config and joins at start (compose does this)', async () => {
+    const net = d.name('lnet');
+    const extra = d.name('xnet');
+    await d.ok(['network', 'create', '--subnet', `10.${d.octet}.203.0/24`, net]);
+    await d.ok(['network', 'create', '--subnet', `10.${d.octet}.204.0/24`, extra]);
+    const svc = d.name('svc');
+    const peer = d.name('peer');
+    await dy(['create', '--name', svc, '--network', net, 'busybox', 'sleep', '300']);
+    // compose: disconnect what create set up, connect again with the service name as an alias.
+    await d.ok(['network', 'disconnect', net, svc]);
+    await d.ok(['network', 'connect', '--alias', 'backend', net, svc]);
+    await d.ok(['network', 'connect', '--alias', 'side', '--ip', `10.${d.octet}.204.9`, extra, svc]);
+    await dy(['start', svc]);
+    await dy(['run', '-d', '--name', peer, '--network', net, 'busybox', 'sleep', '300']);
+    expect(await dy(['exec', peer, 'ping', '-c', '1', '-W', '2', 'backend'])).toContain('1 packets received');
+    const addrs = await dy(['exec', svc, 'ip', '-o', '-4', 'addr']);
+    expect(addrs).toContain(`10.${d.octet}.203.`);
+    expect(addrs).toContain(`10.${d.octet}.204.9/24`);
+    const info = JSON.parse(await d.ok(['network', 'inspect', extra]))[0];
+    expect(Object.values(info.Containers).map((c) => (c as { Name: string }).Name)).toEqual([svc]);
+
+    // Disconnected while stopped: the next start leaves that network out.
+    await dy(['stop', '-t', '1', svc]);
+    await d.ok(['network', 'disconnect', extra, svc]);
+    await dy(['start', svc]);
+    expect(await dy(['exec', svc, 'ip', '-o', '-4', 'addr'])).not.toContain(`10.${d.octet}.204.`);
+    await dy(['rm', '-f', svc, peer]);
+    await d.ok(['network', 'rm', net, extra]);
+  });
+
   it('refuses what it cannot do with Docker-shaped errors', async () => {
-    const ctr = d.name('stopped');
-    await dy(['create', '--name', ctr, 'busybox', 'true']);
-    const stopped = await d.request('POST', '/networks/bridge/connect', JSON.stringify({ Container: ctr }));
-    expect(stopped.status).toBe(409);
-    expect(json(stopped.body).message).toContain('is not running');
+    const hostCtr = d.name('hostnet');
+    await dy(['create', '--name', hostCtr, '--network', 'host', 'busybox', 'true']);
+    const onHost = await d.request(
+      'POST',
+      '/networks/bridge/connect',
+      JSON.stringify({ Container: hostCtr }),
+    );
+    expect(onHost.status).toBe(400);
+    expect(json(onHost.body).message).toContain('host network');
     const noCtr = await d.request(
       'POST',
       '/networks/bridge/connect',
@@ -141,7 +175,9 @@ describe('engine API: networks', () => {
     );
     expect(noCtr.status).toBe(404);
     expect(json(noCtr.body).message).toContain('No such container: nope-nope');
-    await dy(['rm', ctr]);
+    const toHost = await d.request('POST', '/networks/host/connect', JSON.stringify({ Container: hostCtr }));
+    expect(toHost.status).toBe(400);
+    await dy(['rm', hostCtr]);
 
     const cases: [string, unknown, number, string][] = [
       ['overlay driver', { Name: 'x-ovl', Driver: 'overlay' }, 404, 'plugin "overlay" not found'],

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { netnsPath } from '../../containers/netns.js';
+import type { ContainerRecord } from '../../containers/record.js';
 import { effectiveState } from '../../containers/status.js';
 import type { Engine } from '../../engine.js';
 import { recordEvent } from '../../events.js';
@@ -189,20 +190,67 @@ async function remove(ctx: ApiContext): Promise<void> {
   sendEmpty(ctx, 204);
 }
 
-/** Same path as `dockyard network connect`: only a running container has a namespace to plug into. */
+const live = (status: string) => status === 'running' || status === 'paused';
+
+/** Which network a container's network mode names: user networks by name, id or id prefix. */
+async function modeNetworkId(engine: Engine, mode: string): Promise<string | undefined> {
+  if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) return undefined;
+  const nets = await manager(engine);
+  return (await nets.inspect(mode).catch(() => undefined))?.Id;
+}
+
+function refuseSharedNamespace(rec: ContainerRecord): void {
+  const mode = rec.host.networkMode;
+  if (mode === 'host') {
+    throw new ApiError(
+      400,
+      'container cannot be disconnected from host network or connected to host network',
+    );
+  }
+  if (mode.startsWith('container:')) {
+    throw new ApiError(
+      400,
+      'container sharing network namespace with another container or host cannot be connected to any other network',
+    );
+  }
+}
+
+/**
+ * A running container is plugged in now (the path `dockyard network connect` takes); one that is not running
+ * keeps the endpoint config (aliases, address) and joins at its next start, as with Docker.
+ */
 async function connect(ctx: ApiContext): Promise<void> {
   const body = await readJson(ctx, connectBody);
   const engine = ctx.engine;
   const net = await record(engine, ctx.params.id ?? '');
-  const rec = await engine.containers.get(body.Container);
-  const state = await effectiveState(engine, rec);
-  const ns = netnsPath(engine.cfg.run, rec.id);
-  if (state.status !== 'running' && state.status !== 'paused') {
+  if (net.Driver !== 'bridge') {
     throw new ApiError(
-      409,
-      `container ${rec.id} is not running: this engine connects running containers only; create it with the network instead`,
+      400,
+      `container cannot be connected to the ${net.Name} network: use it as the network mode`,
     );
   }
+  const rec = await engine.containers.get(body.Container);
+  refuseSharedNamespace(rec);
+  const endpoint = body.EndpointConfig;
+  const aliases = endpoint?.Aliases ?? [];
+  const ip = endpoint?.IPAMConfig?.IPv4Address || undefined;
+  const state = await effectiveState(engine, rec);
+  if (!live(state.status)) {
+    const modeId = await modeNetworkId(engine, rec.host.networkMode);
+    await engine.containers.update(rec.id, (r) => {
+      const configs = r.endpointConfigs ?? {};
+      let key = net.Name;
+      if (r.host.networkMode === 'none' && Object.keys(configs).length === 0) r.host.networkMode = net.Name;
+      else if (modeId === net.Id) key = r.host.networkMode;
+      const prev = configs[key];
+      configs[key] = { aliases: [...new Set([...(prev?.aliases ?? []), ...aliases])], ip: ip ?? prev?.ip };
+      r.endpointConfigs = configs;
+    });
+    await event(ctx, 'connect', net, { container: rec.id });
+    sendEmpty(ctx, 200);
+    return;
+  }
+  const ns = netnsPath(engine.cfg.run, rec.id);
   if (!existsSync(ns)) {
     throw new ApiError(
       400,
@@ -210,21 +258,22 @@ async function connect(ctx: ApiContext): Promise<void> {
     );
   }
   const nets = await manager(engine);
-  const endpoint = body.EndpointConfig;
   const att = await translated(() =>
     nets.connect(
       {
         containerId: rec.id,
         name: rec.name,
         netnsPath: ns,
-        aliases: [...new Set([rec.name, rec.id.slice(0, 12), ...(endpoint?.Aliases ?? [])])],
-        ip: endpoint?.IPAMConfig?.IPv4Address || undefined,
+        aliases: [...new Set([rec.name, rec.id.slice(0, 12), ...aliases])],
+        ip,
       },
       net.Id,
     ),
   );
   await engine.containers.update(rec.id, (r) => {
     r.networks[att.network] = att;
+    // Kept for the next start too, like Docker's endpoint settings.
+    r.endpointConfigs = { ...r.endpointConfigs, [att.network]: { aliases, ip } };
   });
   await event(ctx, 'connect', net, { container: rec.id });
   sendEmpty(ctx, 200);
@@ -244,16 +293,29 @@ async function disconnect(ctx: ApiContext): Promise<void> {
     sendEmpty(ctx, 200);
     return;
   }
-  if (!Object.values(rec.networks).some((a) => a.networkId === net.Id) && !body.Force) {
+  refuseSharedNamespace(rec);
+  const modeId = await modeNetworkId(engine, rec.host.networkMode);
+  const configured = Object.keys(rec.endpointConfigs ?? {}).filter(
+    (k) => k === net.Name || k === net.Id || (k === rec.host.networkMode && modeId === net.Id),
+  );
+  const attached = Object.values(rec.networks).some((a) => a.networkId === net.Id);
+  if (!attached && !configured.length && modeId !== net.Id && !body.Force) {
     throw new ApiError(404, `container ${rec.id} is not connected to network ${net.Name}`);
   }
-  await translated(() => nets.disconnect(rec.id, net.Id, netnsPath(engine.cfg.run, rec.id))).catch(
-    (error: unknown) => {
-      if (!body.Force) throw error;
-    },
-  );
+  if (attached) {
+    await translated(() => nets.disconnect(rec.id, net.Id, netnsPath(engine.cfg.run, rec.id))).catch(
+      (error: unknown) => {
+        if (!body.Force) throw error;
+      },
+    );
+  }
   await engine.containers.update(rec.id, (r) => {
     for (const [key, a] of Object.entries(r.networks)) if (a.networkId === net.Id) delete r.networks[key];
+    const configs = { ...r.endpointConfigs };
+    for (const k of configured) delete configs[k];
+    // Leaving the network it was created on: the next start uses another configured network, or none.
+    if (modeId === net.Id) r.host.networkMode = Object.keys(configs)[0] ?? 'none';
+    r.endpointConfigs = configs;
   });
   await event(ctx, 'disconnect', net, { container: rec.id });
   sendEmpty(ctx, 200);
