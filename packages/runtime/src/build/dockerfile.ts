@@ -112,8 +112,7 @@ const InstructionSchema = base.superRefine((i, ctx) => {
       break;
     case 'HEALTHCHECK': {
       const t = i.args[0]?.toUpperCase();
-      if (t !== 'NONE' && t !== 'CMD')
-        fail('Unknown type "' + (i.args[0] ?? '') + '" in HEALTHCHECK (try CMD)');
+      if (t !== 'NONE' && t !== 'CMD') fail(`Unknown type "${i.args[0] ?? ''}" in HEALTHCHECK (try CMD)`);
       if (t === 'NONE' && (i.args.length > 1 || Object.keys(i.flags).length))
         fail('HEALTHCHECK NONE takes no arguments');
       if (t === 'CMD' && i.args.length < 2) fail('Missing command after HEALTHCHECK CMD');

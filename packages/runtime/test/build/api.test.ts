@@ -1,5 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import type { Readable as ReadableType } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import tarStream from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiTestDaemon } from '../api/helpers.js';
@@ -24,13 +26,10 @@ async function context(files: Record<string, string>): Promise<string> {
 
 async function tarOf(entries: { name: string; body: string }[]): Promise<Buffer> {
   const pack = tarStream.pack();
-  const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
-  const end = new Promise((r) => pack.on('end', r));
+  const collected = buffer(pack as unknown as ReadableType);
   for (const e of entries) pack.entry({ name: e.name }, e.body);
   pack.finalize();
-  await end;
-  return Buffer.concat(chunks);
+  return collected;
 }
 
 describe('docker build through the Engine API (classic builder)', () => {

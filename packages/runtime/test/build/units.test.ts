@@ -1,8 +1,10 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile text uses ${VAR} on purpose
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { gzipSync } from 'node:zlib';
 import tarStream from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,23 +26,20 @@ type Entry = {
 /** A tar archive from entries (written in order, so tests can put a symlink before a file under it). */
 async function tarOf(entries: Entry[]): Promise<Buffer> {
   const pack = tarStream.pack();
-  const chunks: Buffer[] = [];
-  pack.on('data', (d: Buffer) => chunks.push(d));
-  const done = new Promise((r) => pack.on('end', r));
+  const collected = buffer(pack as unknown as Readable);
   for (const e of entries) {
     const type = e.type ?? 'file';
     const body = type === 'file' ? Buffer.from(e.body ?? '') : undefined;
     await new Promise<void>((resolve, reject) =>
       pack.entry(
         { name: e.name, type, linkname: e.linkname, mode: 0o644, size: body?.length ?? 0 },
-        body,
+        body ?? Buffer.alloc(0),
         (err) => (err ? reject(err) : resolve()),
       ),
     );
   }
   pack.finalize();
-  await done;
-  return Buffer.concat(chunks);
+  return collected;
 }
 
 describe('variable substitution', () => {
