@@ -44,8 +44,8 @@ interface TarEntry {
 async function tarGz(entries: TarEntry[]): Promise<Buffer> {
   const p = pack();
   const chunks: Buffer[] = [];
-  p.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise((resolve) => p.on('end', resolve));
+  p.on('data', (c: unknown) => chunks.push(c as Buffer));
+  const done = new Promise<void>((resolve) => p.on('end', () => resolve()));
   for (const e of entries) {
     const type = e.type ?? 'file';
     if (type === 'file') p.entry({ name: e.name }, e.data ?? Buffer.alloc(0));
