@@ -21,7 +21,7 @@ export async function removeImage(engine: Engine, ref: string, force: boolean): 
   if (byTag && (tags.length > 1 || (users.length && force))) {
     // Other names (or a container) still refer to it: only this name goes.
     await engine.images.untag(ref);
-    return [`Untagged: ${normalizeReference(ref)}`];
+    return [`Untagged: ${normalizeReference(ref)}`, ...(await orphanedDigests(engine, id, ref))];
   }
   if (users.length) {
     if (running && (!force || !byTag)) {
@@ -38,7 +38,7 @@ export async function removeImage(engine: Engine, ref: string, force: boolean): 
     }
     for (const t of tags) {
       await engine.images.untag(t);
-      out.push(`Untagged: ${t}`);
+      out.push(`Untagged: ${t}`, ...(await orphanedDigests(engine, id, t)));
     }
     return out;
   }
@@ -69,4 +69,14 @@ export async function pruneImages(engine: Engine, all: boolean): Promise<string[
     out.push(`deleted: ${img.id}`);
   }
   return out;
+}
+
+/** Like dockerd: once a repository has no tag left on the image, its digest references go too. */
+async function orphanedDigests(engine: Engine, id: string, untagged: string): Promise<string[]> {
+  const norm = normalizeReference(untagged);
+  const repo = norm.slice(0, norm.lastIndexOf(':'));
+  const tags = await engine.images.tagsOf(id);
+  if (tags.some((t) => t.slice(0, t.lastIndexOf(':')) === repo)) return [];
+  const digests = (await engine.images.digestsOf(id)).filter((d) => d.slice(0, d.indexOf('@')) === repo);
+  return (await engine.images.removeRepoDigests(digests)).map((d) => `Untagged: ${d}`);
 }

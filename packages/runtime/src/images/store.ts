@@ -148,6 +148,18 @@ export class ImageStore {
     });
   }
 
+  /** Forgets `repo@digest` references; returns the ones that existed. */
+  async removeRepoDigests(keys: string[]): Promise<string[]> {
+    if (!keys.length) return [];
+    return this.withLock(async () => {
+      const all = await this.repoDigests();
+      const gone = keys.filter((k) => k in all);
+      for (const k of gone) delete all[k];
+      if (gone.length) await writeJsonAtomic(this.digestsFile, all);
+      return gone;
+    });
+  }
+
   async digestsOf(id: string): Promise<string[]> {
     return Object.entries(await this.repoDigests())
       .filter(([, v]) => v === id)

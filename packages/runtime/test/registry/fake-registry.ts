@@ -178,7 +178,7 @@ export class FakeRegistry {
       }
       if (this.corrupt.has(digest)) {
         body = Buffer.from(body);
-        body[body.length - 1] ^= 0xff;
+        body[body.length - 1] = (body[body.length - 1] ?? 0) ^ 0xff;
       }
       res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': body.length });
       res.end(req.method === 'HEAD' ? undefined : body);
