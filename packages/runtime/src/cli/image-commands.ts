@@ -32,7 +32,7 @@ export function registerImageCommands(parent: Command, grouped: boolean): void {
     .action(
       async (
         repo: string | undefined,
-        f: { quiet?: boolean; trunc: boolean; filter: string[]; format?: string },
+        f: { quiet?: boolean; trunc: boolean; filter: string[]; format?: string; digests?: boolean },
       ) => {
         const images = await engine().images.list();
         const dangling = f.filter.find((x) => x.startsWith('dangling='))?.split('=')[1];
@@ -51,7 +51,14 @@ export function registerImageCommands(parent: Command, grouped: boolean): void {
           const tags = img.tags.length ? img.tags : ['<none>:<none>'];
           for (const t of tags) {
             const colon = t.lastIndexOf(':');
-            const row = { ...base, Repository: t.slice(0, colon), Tag: t.slice(colon + 1) };
+            const repository = t.slice(0, colon);
+            const digest = img.digests.find((d) => d.slice(0, d.indexOf('@')) === repository);
+            const row = {
+              ...base,
+              Repository: repository,
+              Tag: t.slice(colon + 1),
+              Digest: digest ? digest.slice(digest.indexOf('@') + 1) : '<none>',
+            };
             if (
               repo &&
               !(row.Repository === repo || `${row.Repository}:${row.Tag}` === normalizeReference(repo))
@@ -64,7 +71,11 @@ export function registerImageCommands(parent: Command, grouped: boolean): void {
           for (const id of [...new Set(rows.map((r) => r.ID))]) out(id as string);
           return;
         }
-        const fmt = f.format ?? 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
+        const fmt =
+          f.format ??
+          (f.digests
+            ? 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
+            : 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}');
         out(
           formatRows(fmt, rows, {
             Repository: 'REPOSITORY',

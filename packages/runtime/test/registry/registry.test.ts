@@ -106,6 +106,8 @@ describe('registry pull and push (Debian docker-registry on loopback)', () => {
     expect(pulled).toContain(`Digest: ${digest}`);
     expect(pulled).toContain(`Status: Downloaded newer image for ${ref}`);
     expect(pulled.split('\n').pop()).toBe(ref);
+    const row = (await t.ok(['images', '--digests'])).split('\n').find((l) => l.startsWith(ref.slice(0, -3)));
+    expect(row?.split(/\s+/).slice(0, 3)).toEqual([ref.slice(0, -3), 'v1', digest]);
     expect(await t.ok(['image', 'inspect', '-f', '{{.Id}}', ref])).toBe(id);
     const configAfter = await fs.readFile(path.join(t.root, 'images/configs', `${id.slice(7)}.json`));
     expect(configAfter.equals(configBefore)).toBe(true);
