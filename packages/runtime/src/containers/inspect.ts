@@ -93,6 +93,8 @@ export async function inspectContainer(
         (m) => `${m.type === 'volume' ? m.name : m.source}:${m.destination}${m.rw ? '' : ':ro'}`,
       ),
       NetworkMode: rec.host.networkMode,
+      // dyshim writes Docker's json-file format; clients (compose) read logs only from drivers they know.
+      LogConfig: { Type: 'json-file', Config: {} },
       PortBindings: portBindings,
       RestartPolicy: { Name: rec.host.restart.name, MaximumRetryCount: rec.host.restart.maximumRetryCount },
       AutoRemove: rec.host.autoRemove,
