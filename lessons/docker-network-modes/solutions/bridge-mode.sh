@@ -1,3 +1,5 @@
 #!/bin/bash
 set -euo pipefail
-docker run -d --name t2 --add-host centos.example.com:10.250.1.11 busybox sh -c 'echo bridge-mode > /tmp/index.html && exec httpd -f -p 80 -h /tmp'
+docker rm -f t2 >/dev/null 2>&1 || true
+docker run -d --name t2 busybox sh -c 'echo bridge-mode > /tmp/index.html && exec httpd -f -p 80 -h /tmp'
+sleep 0.5

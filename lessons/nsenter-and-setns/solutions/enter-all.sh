@@ -6,5 +6,5 @@ if [ "$(docker inspect -f '{{.State.Running}}' target 2>/dev/null)" != true ]; t
 fi
 pgrep -xf 'sleep 11103' >/dev/null && exit 0
 PID=$(docker inspect -f '{{.State.Pid}}' target)
-setsid -f nsenter -t "$PID" -a sleep 11103 </dev/null >/dev/null 2>&1
+setsid -f nsenter -t "$PID" -m -u -i -n -p -C sleep 11103 </dev/null >/dev/null 2>&1
 sleep 0.5
