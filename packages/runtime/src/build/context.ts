@@ -129,11 +129,24 @@ export async function extractContext(
     );
   });
   try {
-    await pipeline(await decompressed(source), extract);
+    await pipeline(await decompressed(source), padToEnd, extract);
   } catch (e) {
     if (e instanceof DockyardError) throw e;
     throw new ContextError((e as Error).message);
   }
+}
+
+/**
+ * Completes an archive cut short at its end: the docker 20.10 client sends contexts with an added file (`-f -`)
+ * without padding the last entry or writing the end-of-archive blocks, which dockerd accepts.
+ */
+async function* padToEnd(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let total = 0;
+  for await (const c of chunks) {
+    total += c.length;
+    yield c;
+  }
+  yield Buffer.alloc(((512 - (total % 512)) % 512) + 1024);
 }
 
 export async function readDockerignore(root: string): Promise<string[]> {
@@ -176,9 +189,14 @@ export async function applyDockerignore(root: string, keep: string[]): Promise<v
 
 /** The CLI's side: the context directory as a tar, leaving out what .dockerignore excludes (except the Dockerfile). */
 export async function packContext(dir: string, dockerfileRel: string | undefined): Promise<Readable> {
-  const ignored = ignoreMatcher(await readDockerignore(dir));
+  const patterns = await readDockerignore(dir);
+  const ignored = ignoreMatcher(patterns);
   const keep = new Set(['.dockerignore', dockerfileRel ?? 'Dockerfile']);
-  return packTree(dir, { exclude: (rel) => !keep.has(rel) && ignored(rel) && !hasKeptDescendant(rel, keep) });
+  // With `!exception` patterns an ignored directory may hold kept files: descend and let the daemon prune.
+  const exceptions = patterns.some((p) => p.startsWith('!'));
+  return packTree(dir, {
+    exclude: (rel) => !keep.has(rel) && ignored(rel) && !hasKeptDescendant(rel, keep) && !exceptions,
+  });
 }
 
 function hasKeptDescendant(rel: string, keep: Set<string>): boolean {

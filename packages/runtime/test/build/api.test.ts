@@ -61,6 +61,14 @@ describe('docker build through the Engine API (classic builder)', () => {
     const again = await d.docker(['build', '-t', tag, '--build-arg', 'NAME=docker', dir]);
     expect(again.stdout.match(/ ---> Using cache/g)?.length).toBe(6);
 
+    // `-f -`: the client adds the Dockerfile from stdin to the context under a generated name.
+    const fromStdin = await d.docker(['build', '-f', '-', dir], {
+      input: 'FROM busybox\nRUN echo stdin-dockerfile\n',
+    });
+    expect(fromStdin.stderr).toBe('');
+    expect(fromStdin.code).toBe(0);
+    expect(fromStdin.stdout).toContain('stdin-dockerfile\n');
+
     const q = await d.docker(['build', '-q', dir]);
     expect(q.code).toBe(0);
     expect(q.stdout.trim()).toMatch(/^sha256:[0-9a-f]{64}$/);

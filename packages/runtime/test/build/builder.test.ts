@@ -247,6 +247,32 @@ describe('dockyard build', () => {
     await expectNoLeftovers();
   });
 
+  it('builds FROM scratch with COPY --from an image and --chown, and keeps !exceptions of .dockerignore', async () => {
+    const d = await context({
+      Dockerfile: [
+        'FROM scratch',
+        'COPY --from=busybox /bin/busybox /bin/busybox',
+        'COPY --from=busybox /etc/passwd /etc/group /etc/',
+        'COPY --chown=nobody:nogroup data/ /data/',
+        'COPY --chown=7:8 data/kept.txt /numeric.txt',
+        'CMD ["/bin/busybox", "sh", "-c", "/bin/busybox ls -ln /data /numeric.txt"]',
+        '',
+      ].join('\n'),
+      '.dockerignore': 'data\n!data/kept.txt\n',
+      'data/kept.txt': 'kept',
+      'data/dropped.txt': 'dropped',
+    });
+    const r = await te.dy(['build', '-t', 'dyb-scratch:1', d]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('Step 1/6 : FROM scratch\n ---> \n');
+    const cfg = await imageConfig('dyb-scratch:1');
+    expect(cfg.rootfs.diff_ids.length).toBe(4);
+    const run = await te.dy(['run', '--rm', 'dyb-scratch:1']);
+    expect(run.stdout).toMatch(/-rw-r--r-- +1 65534 +65534 .* kept\.txt/);
+    expect(run.stdout).not.toContain('dropped');
+    expect(run.stdout).toMatch(/-rw-r--r-- +1 7 +8 .* \/numeric\.txt/);
+  });
+
   it("a failing RUN reports docker's message and exit code and leaves no container behind", async () => {
     const d = await context({ Dockerfile: 'FROM busybox\nRUN echo before\nRUN exit 3\nRUN echo never\n' });
     const r = await te.dy(['build', '-t', 'dyb-fail:1', d]);

@@ -30,6 +30,11 @@ const BuildQuery = z.object({
 
 /** POST /build: the classic builder; body is the tar context (optionally gzipped), response a JSON progress stream. */
 async function build(ctx: ApiContext): Promise<void> {
+  if (ctx.query.get('version') === '2')
+    throw new ApiError(
+      400,
+      'BuildKit is not supported by this engine: use the classic builder (DOCKER_BUILDKIT=0)',
+    );
   if (ctx.query.get('remote'))
     throw new ApiError(400, 'remote build contexts are not supported: send the context as the request body');
   const q = BuildQuery.parse({
