@@ -30,6 +30,20 @@ cp "$runtime/native/bin/dyrt" "$runtime/native/bin/dyshim" "$pkg/native/bin/"
 install -m 0755 "$here/in-box/dockyard" "$tmp/bin/dockyard"
 # The box's PID 1; static, so it runs in any image.
 gcc -static -O2 -Wall -Wextra -Werror -o "$tmp/bin/box-init" "$here/init/box-init.c"
+# Client mode (SANDBOXD_BOX_DOCKER=client): Docker's own client (Debian's docker.io, API 1.41) as the in-box
+# `docker`, a wrapper that has box-init start the nested daemon on first use, and that daemon's start script.
+install -m 0755 "$here/in-box/docker" "$tmp/bin/docker-wrapper"
+install -m 0755 "$here/in-box/docker-daemon" "$tmp/bin/docker-daemon"
+if [ "$(dpkg-query -W -f='${Status}' docker.io 2>/dev/null)" = "install ok installed" ]; then
+  install -m 0755 /usr/bin/docker "$tmp/bin/docker-client"
+else
+  # Not installed here (it would bring dockerd along): take the client out of the package.
+  mkdir -p "$tmp/deb"
+  (cd "$tmp/deb" && apt-get download -q docker.io >&2)
+  dpkg-deb -x "$tmp"/deb/docker.io_*.deb "$tmp/deb/x"
+  install -m 0755 "$tmp/deb/x/usr/bin/docker" "$tmp/bin/docker-client"
+  rm -rf "$tmp/deb"
+fi
 ln -s dockyard "$tmp/bin/docker"
 install -m 0755 "$here/in-box/image-cache.sh" "$tmp/infra/images/build.sh"
 : > "$tmp/bin/node" # mount point for the host's node binary

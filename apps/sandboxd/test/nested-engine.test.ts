@@ -1,79 +1,53 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { attachShim } from '@dockyard/runtime/shim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BoxManager, type BoxRecord } from '../src/boxes/manager.js';
-import { removeLabNetwork } from '../src/boxes/network.js';
-import { toolchainBinds } from '../src/boxes/toolchain.js';
+import type { BoxRecord } from '../src/boxes/manager.js';
+import { type NestedBox, startNestedBox } from './nested-box.js';
 
 // The nested engine as a student meets it: `docker` in a lab box runs our engine inside the box's user
 // namespace, cgroup subtree and network namespace, with the host's toolchain bound read-only.
 const suffix = Math.random().toString(16).slice(2, 6);
-const network = {
-  bridge: `dytnest${suffix}`,
-  subnet: `10.234.${Number.parseInt(suffix, 16) % 250}.0/24`,
-  chain: `DYTEST-NEST-${suffix}`,
-};
-const cgroupParent = `/dytest-nested-${suffix}`;
-const work = mkdtempSync(join(tmpdir(), 'dy-nested-'));
-chmodSync(work, 0o711);
-const repo = join(import.meta.dirname, '../../..');
-const toolchain = execFileSync(
-  'bash',
-  [join(repo, 'infra/box-toolchain/build.sh'), join(work, 'toolchain')],
-  {
-    encoding: 'utf8',
-  },
-).trim();
-const imageRootfs = execFileSync('bash', [join(repo, 'infra/images/build.sh'), 'lab-debian'], {
-  encoding: 'utf8',
-}).trim();
-for (const base of ['busybox', 'debian']) execFileSync('bash', [join(repo, 'infra/images/build.sh'), base]);
-
-const manager = new BoxManager({
-  dataRoot: join(work, 'data'),
-  runRoot: join(work, 'run'),
-  imageRootfs,
-  idBase: 9_000_000 + (Number.parseInt(suffix, 16) % 100) * 2 * 65536,
-  maxBoxes: 2,
-  network,
-  cgroupParent,
-  defaultLimits: {
-    memoryBytes: 768 * 2 ** 20,
-    memorySwapBytes: 768 * 2 ** 20,
-    pids: 512,
-    cpus: 1,
-    tmpBytes: 128 * 2 ** 20,
-  },
-  extraBinds: toolchainBinds(toolchain, '/var/cache/dockyard/images') ?? [],
-});
-
+let lab: NestedBox;
 let box: BoxRecord;
-const sh = (script: string) => manager.exec(box.id, ['sh', '-c', script], { timeoutMs: 60_000 });
+let cgroupParent: string;
+const sh = (script: string) => lab.sh(script);
 
-beforeAll(async () => {
-  await manager.init();
-  box = await manager.create({ owner: 'nested-student' });
-});
+// Both ways `docker` can be in a box (SANDBOXD_BOX_DOCKER): our daemonless CLI, and Docker's own client talking to
+// a nested `dockyard daemon` that box-init starts on first use. The same scenarios must hold for each.
+describe.each(['cli', 'client'] as const)('docker inside a lab box (%s)', (mode) => {
+  beforeAll(async () => {
+    lab = await startNestedBox({
+      part: 'nest',
+      subnetOctet: 234,
+      idBase: 9_000_000,
+      owner: 'nested-student',
+      images: ['busybox', 'debian'],
+      docker: mode,
+    });
+    box = lab.box;
+    cgroupParent = lab.cgroupParent;
+  });
 
-afterAll(async () => {
-  for (const b of manager.list()) await manager.destroy(b.id).catch(() => {});
-  await removeLabNetwork(network).catch(() => {});
-  rmSync(work, { recursive: true, force: true });
-  for (const root of readdirCgroupRoots()) spawnSync('rmdir', [join(root, cgroupParent)]);
-});
+  afterAll(async () => {
+    await lab?.destroy();
+  });
 
-function readdirCgroupRoots(): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .filter((line) => / - cgroup2? /.test(line))
-    .map((line) => line.split(' ')[4] ?? '')
-    .filter(Boolean);
-}
+  it('is the docker of its mode, and dockyard stays our CLI', async () => {
+    const version = await sh('docker --version');
+    if (mode === 'client') {
+      expect(version).toMatch(/^Docker version 20\.10\./);
+      expect(await sh('echo $DOCKER_HOST')).toBe('unix:///run/docker.sock\n');
+      const server = await sh('docker version --format "{{.Server.APIVersion}}"');
+      expect(server.trim()).toMatch(/^1\.\d+$/);
+    } else {
+      expect(version).not.toMatch(/^Docker version 20\.10\./);
+      expect(await sh('echo "[$DOCKER_HOST]"')).toBe('[]\n');
+    }
+    expect(await sh('cmp /usr/local/bin/dockyard /opt/dockyard/bin/dockyard && echo ours')).toBe('ours\n');
+  });
 
-describe('docker inside a lab box', () => {
   it('runs a throw-away busybox container', async () => {
     expect(await sh('docker run --rm busybox echo hi')).toBe('hi\n');
     // Its state is in the box, on a tmpfs of its own (an overlay upper dir cannot live on the box's overlay).
@@ -128,8 +102,8 @@ describe('docker inside a lab box', () => {
   });
 
   it('gives an interactive shell under a PTY', async () => {
-    const stateDir = join(manager.terminalsDir(box.id), `t-${suffix}`);
-    await manager.startTerminal(box.id, stateDir, { rows: 24, cols: 100 });
+    const stateDir = join(lab.manager.terminalsDir(box.id), `t-${suffix}`);
+    await lab.manager.startTerminal(box.id, stateDir, { rows: 24, cols: 100 });
     const attachment = attachShim(stateDir, { replay: true, stdin: true });
     let output = '';
     attachment.onStdout((data) => {
@@ -153,6 +127,18 @@ describe('docker inside a lab box', () => {
       attachment.close();
     }
     expect(await sh('docker ps -aq')).toBe('');
+  });
+
+  it('keeps working after a student kills every process in the box', async () => {
+    await sh('docker run -d --name survivor busybox sleep 1000 >/dev/null');
+    try {
+      // kill -1 spares only PID 1 and the caller: the nested daemon (client mode) and the container go too.
+      await sh('exec /bin/kill -9 -- -1');
+      expect(existsSync(`/proc/${box.pid}`)).toBe(true);
+      expect(await sh('docker run --rm busybox echo again')).toBe('again\n');
+    } finally {
+      await sh('docker rm -f survivor >/dev/null 2>&1 || true');
+    }
   });
 });
 

@@ -121,6 +121,7 @@ export class BoxManager {
   private readonly boxes = new Map<string, BoxRecord>();
   private readonly lastActive = new Map<string, number>();
   private readonly initWatchers = new Map<string, ShimAttachment>();
+  private readonly destroying = new Map<string, Promise<void>>();
   readonly layers: LayerStore | null;
 
   constructor(private readonly opts: BoxManagerOptions) {
@@ -592,7 +593,17 @@ export class BoxManager {
    * Destroys a box. With `save`, its owner's writable layer is kept (compressed, size-capped) for their next box;
    * without, an owner's earlier save stays as it was.
    */
-  async destroy(id: string, opts: { save?: boolean } = {}) {
+  async destroy(id: string, opts: { save?: boolean } = {}): Promise<void> {
+    // The reaper, a dead init's notice and a leaving student may all end the same box: one destruction.
+    const running = this.destroying.get(id);
+    if (running) return running;
+    this.get(id);
+    const destruction = this.destroyNow(id, opts).finally(() => this.destroying.delete(id));
+    this.destroying.set(id, destruction);
+    return destruction;
+  }
+
+  private async destroyNow(id: string, opts: { save?: boolean }) {
     const box = this.get(id);
     this.unwatchInit(id);
     const runDir = this.boxRunDir(id);
