@@ -1,7 +1,7 @@
 #!/bin/bash
 set -euo pipefail
-docker create --name datastore -v /dbdata busybox
-docker run --rm --volumes-from datastore busybox sh -c 'echo important > /dbdata/records.txt'
-docker run -d --name app --volumes-from datastore busybox sleep 3600
+docker volume create dbdata
+docker run --rm -v dbdata:/dbdata busybox sh -c 'echo important > /dbdata/records.txt'
+docker run -d --name app -v dbdata:/dbdata busybox sleep 3600
 mkdir -p /root/backup
-docker run --rm --volumes-from datastore -v /root/backup:/backup busybox tar cf /backup/dbdata.tar /dbdata
+docker run --rm -v dbdata:/dbdata -v /root/backup:/backup busybox tar cf /backup/dbdata.tar /dbdata
