@@ -29,12 +29,12 @@ export const MountPointSchema = z.looseObject({
 
 export const EndpointSettingsSchema = z.looseObject({
   Aliases: z.array(z.string()).nullish(),
-  NetworkID: z.string(),
-  EndpointID: z.string(),
-  Gateway: z.string(),
-  IPAddress: z.string(),
-  IPPrefixLen: z.number(),
-  MacAddress: z.string(),
+  NetworkID: z.string().optional(),
+  EndpointID: z.string().optional(),
+  Gateway: z.string().optional(),
+  IPAddress: z.string().optional(),
+  IPPrefixLen: z.number().optional(),
+  MacAddress: z.string().optional(),
 });
 export type EndpointSettings = z.infer<typeof EndpointSettingsSchema>;
 
@@ -51,7 +51,7 @@ export const ContainerSummarySchema = z.looseObject({
   Labels: labels,
   Mounts: z.array(MountPointSchema).optional(),
   NetworkSettings: z
-    .looseObject({ Networks: z.record(z.string(), EndpointSettingsSchema.partial()).nullish() })
+    .looseObject({ Networks: z.record(z.string(), EndpointSettingsSchema).nullish() })
     .optional(),
 });
 export type ContainerSummary = z.infer<typeof ContainerSummarySchema>;

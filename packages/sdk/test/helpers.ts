@@ -10,8 +10,8 @@ export function clientFor(d: ApiTestDaemon, version?: string | null): Dockyard {
 }
 
 /** Reads a stream to its end. */
-export async function drain(stream: NodeJS.ReadableStream): Promise<Buffer> {
+export async function drain(stream: AsyncIterable<unknown>): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
+  for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(String(c)));
   return Buffer.concat(chunks);
 }
