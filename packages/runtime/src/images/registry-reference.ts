@@ -115,8 +115,16 @@ export function isInsecureRegistry(domain: string, env: NodeJS.ProcessEnv = proc
   );
 }
 
-/** Where the registry API lives: Docker Hub's is registry-1.docker.io. */
-export function registryBaseUrl(domain: string, env: NodeJS.ProcessEnv = process.env): string {
-  const host = domain === DEFAULT_DOMAIN ? 'registry-1.docker.io' : domain;
-  return `${isInsecureRegistry(domain, env) ? 'http' : 'https'}://${host}`;
+/**
+ * Where the registry API lives, or undefined when it may not be contacted. Docker Hub is off unless
+ * DOCKYARD_REGISTRY_MIRROR names a mirror (host:port, like dockerd's registry-mirrors) or DOCKYARD_DOCKER_HUB=1
+ * allows registry-1.docker.io itself: lab machines have no internet, and base images come from local recipes.
+ */
+export function registryBaseUrl(domain: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (domain === DEFAULT_DOMAIN) {
+    const mirror = env.DOCKYARD_REGISTRY_MIRROR?.replace(/^https?:\/\//, '').replace(/\/+$/, '');
+    if (mirror) return `${isInsecureRegistry(mirror, env) ? 'http' : 'https'}://${mirror}`;
+    return env.DOCKYARD_DOCKER_HUB === '1' ? 'https://registry-1.docker.io' : undefined;
+  }
+  return `${isInsecureRegistry(domain, env) ? 'http' : 'https'}://${domain}`;
 }

@@ -170,6 +170,8 @@ export class RegistryClient {
   readonly baseUrl: string;
   private challenge: { scheme: string; params: Record<string, string> } | undefined;
   private pinged = false;
+  /** Docker Hub without a mirror or permission: answered like Hub answers an anonymous client it refuses. */
+  private readonly offline: boolean;
   private readonly tokens = new Map<string, string>();
   private readonly agent: http.Agent;
 
@@ -178,7 +180,9 @@ export class RegistryClient {
     private readonly opts: { auth?: RegistryAuth; env?: NodeJS.ProcessEnv; connectTimeoutMs?: number } = {},
   ) {
     const env = opts.env ?? process.env;
-    this.baseUrl = registryBaseUrl(domain, env);
+    const base = registryBaseUrl(domain, env);
+    this.offline = base === undefined;
+    this.baseUrl = base ?? 'https://registry-1.docker.io';
     this.agent = this.baseUrl.startsWith('https:')
       ? new https.Agent({ keepAlive: true, maxSockets: 8 })
       : new http.Agent({ keepAlive: true, maxSockets: 8 });
@@ -247,6 +251,8 @@ export class RegistryClient {
   /** GET /v2/: checks the registry speaks v2 and learns how it wants to be authenticated. */
   async ping(): Promise<void> {
     if (this.pinged) return;
+    if (this.offline)
+      throw new RegistryError('denied: requested access to the resource is denied', 404, 'DENIED');
     const url = new URL('/v2/', this.baseUrl);
     const res = await this.send('GET', url, {});
     await readBody(res).catch(() => Buffer.alloc(0));

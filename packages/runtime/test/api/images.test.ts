@@ -1,17 +1,19 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeRegistry, fakeImage } from '../registry/fake-registry.js';
 import { TestRegistry } from '../registry/helpers.js';
 import { ApiTestDaemon, DOCKER, NEW_DOCKER, runProcess } from './helpers.js';
 
 const d = new ApiTestDaemon();
 const reg = new TestRegistry();
+const fake = new FakeRegistry();
 
 beforeAll(async () => {
-  await Promise.all([d.setup(), reg.start()]);
+  await Promise.all([d.setup(), reg.start(), fake.start()]);
 });
 afterAll(async () => {
-  await Promise.allSettled([d.teardown(), reg.teardown()]);
+  await Promise.allSettled([d.teardown(), reg.teardown(), fake.stop()]);
 });
 
 async function dy(args: string[]): Promise<string> {
@@ -165,6 +167,21 @@ describe('engine API: images through the docker client', () => {
     expect(pruned).toMatch(/Total reclaimed space: [\d.]+k?B/);
     expect((await d.docker(['image', 'inspect', dangling])).code).toBe(1);
     expect(await d.ok(['image', 'inspect', '-f', '{{.RepoTags}}', 'busybox'])).toContain('busybox:latest');
+  });
+
+  it("docker login credentials reach the registry: X-Registry-Auth becomes the token request's Basic auth", async () => {
+    fake.login = 'student:s3cret';
+    fake.addImage('lab/private', 'v1', await fakeImage('private layer\n'), await fakeImage('arm\n'));
+    const ref = `${fake.host}/lab/private:v1`;
+    const denied = await d.docker(['pull', ref]);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr.trim()).toBe(
+      `Error response from daemon: pull access denied for ${fake.host}/lab/private, repository does not exist or may require 'docker login': unauthorized: incorrect username or password`,
+    );
+    await d.ok(['login', '-u', 'student', '--password-stdin', fake.host], { input: 's3cret\n' });
+    const pulled = await d.ok(['pull', ref]);
+    expect(pulled).toContain(`Status: Downloaded newer image for ${ref}`);
+    expect(fake.tokenAuthorizations).toContain(`Basic ${Buffer.from('student:s3cret').toString('base64')}`);
   });
 
   it("answers bad image requests with docker's errors", async () => {

@@ -78,6 +78,9 @@ export class FakeRegistry {
   private server: http.Server | undefined;
   port = 0;
   readonly token = 'fake-token-123';
+  /** When set ("user:password"), the token realm hands out tokens only to requests with these Basic credentials. */
+  login: string | undefined;
+  readonly tokenAuthorizations: (string | undefined)[] = [];
 
   get host(): string {
     return `127.0.0.1:${this.port}`;
@@ -141,6 +144,14 @@ export class FakeRegistry {
       res.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }));
     };
     if (url.pathname === '/token') {
+      this.tokenAuthorizations.push(req.headers.authorization);
+      if (this.login && req.headers.authorization !== `Basic ${Buffer.from(this.login).toString('base64')}`) {
+        res.writeHead(401, { 'Content-Type': 'application/json' });
+        res.end(
+          JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'incorrect username or password' }] }),
+        );
+        return;
+      }
       this.tokenScopes.push(...url.searchParams.getAll('scope'));
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ token: this.token }));

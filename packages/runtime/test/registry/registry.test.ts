@@ -177,6 +177,29 @@ describe('registry pull and push (Debian docker-registry on loopback)', () => {
     );
   });
 
+  it("Docker Hub is never contacted: refused in Hub's words, or served by a configured mirror", async () => {
+    const hub = await t.dy(['pull', 'nosuchthing']);
+    expect(hub.code).toBe(1);
+    expect(hub.stderr.trim()).toBe(
+      "Error response from daemon: pull access denied for nosuchthing, repository does not exist or may require 'docker login': denied: requested access to the resource is denied",
+    );
+    // A mirror stands in for docker.io, like dockerd's registry-mirrors.
+    const path = `${repoName('mirror')}/app`;
+    await t.ok(['tag', 'busybox', `${reg.host}/${path}:v1`]);
+    await t.ok(['push', `${reg.host}/${path}:v1`]);
+    t.env.DOCKYARD_REGISTRY_MIRROR = reg.host;
+    try {
+      const pulled = await t.ok(['pull', `${path}:v1`]);
+      expect(pulled).toContain(`Status: Downloaded newer image for ${path}:v1`);
+      expect(pulled.split('\n').pop()).toBe(`docker.io/${path}:v1`);
+    } finally {
+      delete t.env.DOCKYARD_REGISTRY_MIRROR;
+    }
+    expect(await t.ok(['image', 'inspect', '-f', '{{.Id}}', `${path}:v1`])).toBe(
+      await t.ok(['image', 'inspect', '-f', '{{.Id}}', 'busybox']),
+    );
+  });
+
   it('push of an image that is not there says so', async () => {
     const r = await t.dy(['push', `${reg.host}/${repoName('absent')}:v1`]);
     expect(r.code).toBe(1);
