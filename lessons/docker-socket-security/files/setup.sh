@@ -6,9 +6,14 @@ groupadd -f docker
 id student >/dev/null 2>&1 || useradd -m -u 1000 -s /bin/bash student
 usermod -aG docker student
 chmod 700 /root
-# The engine starts on first use; make sure its socket exists, then hand it to the docker group.
-docker version >/dev/null 2>&1 || true
+# The docker command in the box needs no daemon; the Engine API socket comes from `dockyard daemon`,
+# started here once. Then the socket is handed to the docker group, as on a typical host.
 sock=/var/run/docker.sock
+if ! curl -sf --unix-socket "$sock" http://localhost/_ping >/dev/null 2>&1; then
+  docker version >/dev/null 2>&1 || true
+  setsid -f dockyard daemon --host "unix://$sock" </dev/null >/var/log/dockyard-daemon.log 2>&1
+  for _ in $(seq 40); do curl -sf --unix-socket "$sock" http://localhost/_ping >/dev/null 2>&1 && break; sleep 0.25; done
+fi
 if [ -S "$sock" ]; then
   chgrp docker "$sock"
   chmod 660 "$sock"
