@@ -184,6 +184,22 @@ describe('engine API: images through the docker client', () => {
     expect(fake.tokenAuthorizations).toContain(`Basic ${Buffer.from('student:s3cret').toString('base64')}`);
   });
 
+  it("records image events in docker's shape", async () => {
+    const now = Math.ceil(Date.now() / 1000);
+    const filters = encodeURIComponent(JSON.stringify({ type: ['image'] }));
+    const res = await d.request('GET', `/v1.41/events?since=0&until=${now}&filters=${filters}`);
+    expect(res.status).toBe(200);
+    const events = res.body
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { Type: string; Action: string; Actor: { ID: string } });
+    const actions = new Set(events.map((e) => e.Action));
+    for (const a of ['pull', 'push', 'tag', 'untag', 'delete', 'import', 'save', 'load'])
+      expect(actions).toContain(a);
+    expect(events.every((e) => e.Type === 'image')).toBe(true);
+    expect(events.find((e) => e.Action === 'push')?.Actor.ID).toMatch(new RegExp(`^${reg.host}/api-img-`));
+  });
+
   it("answers bad image requests with docker's errors", async () => {
     const missing = await d.request('GET', '/v1.41/images/no-such-image:v1/json');
     expect(missing.status).toBe(404);

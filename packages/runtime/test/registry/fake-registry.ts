@@ -27,16 +27,29 @@ export interface FakeImage {
   manifestDigest: string;
 }
 
-export async function fakeImage(content: string): Promise<FakeImage> {
-  const tar = await layerTar('hello.txt', content);
-  const blob = gzipSync(tar);
+/**
+ * A layer compressed with zstd (`zstd -19` of a tar holding zstd.txt = "zstd layer\n"), kept as bytes because
+ * node 20 has no zstd compressor; `diffId` is the sha256 of the tar it was made from.
+ */
+export const ZSTD_LAYER = {
+  blob: Buffer.from(
+    'KLUv/QRoVQIAksMLEaCrA3b7YBOqBiwUEXbvPiMDBSvBoxI1FvtdpzHXm2SzOM8h/puElL/ttYAaiwEJIFC3O/H9SSIFYAigdIDJGzYRvA5O5wgaYCx6',
+    'base64',
+  ),
+  diffId: 'sha256:30c4e8f3fb972ae009482e6365a8155fd3bac69967b6af478d918067d2c3d4fd',
+};
+
+export async function fakeImage(content: string, zstd = false): Promise<FakeImage> {
+  const tar = zstd ? Buffer.alloc(0) : await layerTar('hello.txt', content);
+  const blob = zstd ? ZSTD_LAYER.blob : gzipSync(tar);
+  const diffId = zstd ? ZSTD_LAYER.diffId : sha(tar);
   const config = Buffer.from(
     JSON.stringify({
       architecture: 'amd64',
       os: 'linux',
       created: '2024-01-01T00:00:00Z',
       config: { Cmd: ['cat', '/hello.txt'] },
-      rootfs: { type: 'layers', diff_ids: [sha(tar)] },
+      rootfs: { type: 'layers', diff_ids: [diffId] },
       history: [{ created: '2024-01-01T00:00:00Z', created_by: 'fake' }],
     }),
   );
@@ -56,7 +69,7 @@ export async function fakeImage(content: string): Promise<FakeImage> {
   );
   return {
     tar,
-    diffId: sha(tar),
+    diffId,
     blob,
     blobDigest: sha(blob),
     config,

@@ -237,6 +237,17 @@ describe('registry client against a registry written for the test', () => {
     ).toBe('amd64 layer\n');
   });
 
+  it('pulls a zstd-compressed layer', async () => {
+    const img = await fakeImage('', true);
+    fake.addImage('lab/zstd', 'v1', img, await fakeImage('zstd arm\n'));
+    const ref = `${fake.host}/lab/zstd:v1`;
+    expect(await t.ok(['pull', ref])).toContain(`${img.blobDigest.slice(7, 19)}: Pull complete`);
+    expect(JSON.parse(await t.ok(['image', 'inspect', ref]))[0].RootFS.Layers).toEqual([img.diffId]);
+    expect(
+      await fs.readFile(path.join(t.root, 'images/layers', img.diffId.slice(7), 'diff/zstd.txt'), 'utf8'),
+    ).toBe('zstd layer\n');
+  });
+
   it('refuses a blob whose bytes do not match its digest and leaves the store as it was', async () => {
     const img = await fakeImage('tampered layer\n');
     const arm = await fakeImage('tampered arm\n');
