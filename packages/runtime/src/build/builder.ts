@@ -43,6 +43,8 @@ export interface BuildOptions {
   out?: (text: string) => void;
   /** Called with the final image id just before `Successfully built` (the API's `aux` line). */
   onImage?: (id: string) => void;
+  /** Cancels the build (client gone, Ctrl-C): the running step's container is killed, then everything is removed. */
+  signal?: AbortSignal;
 }
 
 export interface BuildResult {
@@ -197,8 +199,13 @@ export class Builder {
   }
 
   private printStep(i: ParsedInstruction): void {
+    this.throwIfCanceled();
     this.step++;
     this.out(`Step ${this.step}/${this.total} : ${i.original}\n`);
+  }
+
+  private throwIfCanceled(): void {
+    if (this.o.signal?.aborted) throw new DockyardError('the build was canceled', 1);
   }
 
   private globalVars(): Vars {
@@ -557,7 +564,16 @@ export class Builder {
         });
       },
     });
-    await closed;
+    const kill = () =>
+      void removeContainer(this.engine, rec.id, { force: true, volumes: true }).catch(() => {});
+    this.o.signal?.addEventListener('abort', kill);
+    try {
+      if (this.o.signal?.aborted) kill();
+      await closed;
+    } finally {
+      this.o.signal?.removeEventListener('abort', kill);
+    }
+    this.throwIfCanceled();
     exitCode ??= await waitContainer(this.engine, rec.id);
     if (exitCode !== 0)
       throw new DockyardError(`The command '${argv.join(' ')}' returned a non-zero code: ${exitCode}`, 1);

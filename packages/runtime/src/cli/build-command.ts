@@ -74,7 +74,13 @@ export function registerBuildCommand(parent: Command): void {
       }
       const tar = await packContext(context, dockerfile);
       const quiet = !!f.quiet;
+      // Ctrl-C cancels like docker's: the running step stops and the build's containers are removed.
+      const cancel = new AbortController();
+      const onSignal = () => cancel.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
       const result = await buildFromTar(getEngine(), tar, {
+        signal: cancel.signal,
         dockerfile,
         dockerfileText,
         tags: f.tag,
@@ -83,6 +89,9 @@ export function registerBuildCommand(parent: Command): void {
         target: f.target,
         labels: parseLabelList(f.label),
         out: quiet ? undefined : (s) => process.stdout.write(s),
+      }).finally(() => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
       });
       if (quiet) out(result.id);
     });

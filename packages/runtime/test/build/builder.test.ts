@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { Engine } from '../../src/engine.js';
-import { TestEngine } from '../engine/helpers.js';
+import { TestEngine, waitFor } from '../engine/helpers.js';
 
 const te = new TestEngine();
 let engine: Engine;
@@ -30,6 +30,7 @@ async function expectNoLeftovers(): Promise<void> {
   expect((await te.mounts()).filter((m) => !m.endsWith('/netns'))).toEqual([]);
   expect(te.cgroups()).toEqual([]);
   expect(await fs.readdir(path.join(te.root, 'builder', 'tmp')).catch(() => [])).toEqual([]);
+  expect(await te.veths()).toBe(0);
 }
 
 beforeAll(async () => {
@@ -271,6 +272,24 @@ describe('dockyard build', () => {
     expect(run.stdout).toMatch(/-rw-r--r-- +1 65534 +65534 .* kept\.txt/);
     expect(run.stdout).not.toContain('dropped');
     expect(run.stdout).toMatch(/-rw-r--r-- +1 7 +8 .* \/numeric\.txt/);
+  });
+
+  it('Ctrl-C during a RUN cancels the build and removes its container', async () => {
+    const d = await context({ Dockerfile: 'FROM busybox\nRUN echo started && sleep 60\n' });
+    const child = te.spawnCli(['build', '--no-cache', d]);
+    let stdout = '';
+    child.stdout.on('data', (b: Buffer) => {
+      stdout += b.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      await waitFor(async () => stdout.includes('started\n'));
+      child.kill('SIGINT');
+      expect(await exited).toBe(1);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    await expectNoLeftovers();
   });
 
   it("a failing RUN reports docker's message and exit code and leaves no container behind", async () => {

@@ -58,6 +58,11 @@ async function build(ctx: ApiContext): Promise<void> {
   const res = requireResponse(ctx);
   res.writeHead(200, { 'Content-Type': 'application/json' });
   const line = (obj: unknown) => res.write(`${JSON.stringify(obj)}\n`);
+  // A client that goes away (Ctrl-C in docker build) cancels the build, like dockerd.
+  const cancel = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) cancel.abort();
+  });
   try {
     const result = await buildFromTar(ctx.engine, ctx.req, {
       dockerfile: q.dockerfile,
@@ -68,6 +73,7 @@ async function build(ctx: ApiContext): Promise<void> {
       labels,
       out: quiet ? undefined : (text) => line({ stream: text }),
       onImage: (id) => line({ aux: { ID: id } }),
+      signal: cancel.signal,
     });
     if (quiet) line({ stream: `${result.id}\n` });
   } catch (e) {
