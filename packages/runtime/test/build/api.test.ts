@@ -1,10 +1,10 @@
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Readable as ReadableType } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import tarStream from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiTestDaemon } from '../api/helpers.js';
+import { ApiTestDaemon, NEW_DOCKER } from '../api/helpers.js';
 
 const d = new ApiTestDaemon();
 
@@ -72,6 +72,18 @@ describe('docker build through the Engine API (classic builder)', () => {
     const q = await d.docker(['build', '-q', dir]);
     expect(q.code).toBe(0);
     expect(q.stdout.trim()).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it('the newer docker client builds with the classic builder too, when it is installed', async () => {
+    const clients = existsSync(NEW_DOCKER) ? [NEW_DOCKER] : [];
+    for (const bin of clients) {
+      const dir = await context({ Dockerfile: 'FROM busybox\nCOPY a.txt /a.txt\nCMD ["cat", "/a.txt"]\n', 'a.txt': 'new client\n' });
+      const tag = `${d.name('new')}:1`;
+      const r = await d.docker(['build', '-t', tag, dir], { bin });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`Successfully tagged ${tag}`);
+      expect((await d.docker(['run', '--rm', tag], { bin })).stdout).toBe('new client\n');
+    }
   });
 
   it("a failing RUN fails docker build with docker's message", async () => {
