@@ -207,6 +207,30 @@ static bool has_hooks(json_t *config, const char *a, const char *b)
 }
 
 /* Our end of the console socket when a foreground `run` proxies the PTY itself. */
+/* The runtime's side of create's sync: remember the init (so a failed create kills it) and run the hooks that
+ * must run between the namespaces' creation and pivot_root. */
+struct create_sync {
+  struct cstate *st;
+  json_t *config;
+};
+
+static void create_on_pid(pid_t pid, void *arg)
+{
+  struct create_sync *cs = arg;
+  create_cleanup.init_pid = pid;
+  cs->st->pid = pid;
+}
+
+static void create_on_hooks(void *arg)
+{
+  struct create_sync *cs = arg;
+  char *sj = state_oci_json(cs->st, ST_CREATING);
+  json_t *hooks = json_object_get(cs->config, "hooks");
+  if (hooks_run(hooks, "prestart", sj, true) < 0 || hooks_run(hooks, "createRuntime", sj, true) < 0)
+    dy_die("prestart/createRuntime hook failed");
+  free(sj);
+}
+
 static int run_console_fd = -1;
 
 /* Creates the container; returns the init pid (the caller's child). */
@@ -320,35 +344,17 @@ static pid_t do_create(struct create_opts *o, struct cstate *st)
   st->created = now_rfc3339();
 
   pid_t init = 0;
-  /* The intermediate reports the init's pid and the init reports readiness over the same socket, from two
-   * processes: either may arrive first, so wait for both. */
-  bool ready = false;
-  while (!ready || init == 0) {
-    char msg[2048];
-    ssize_t n = recv(sv[0], msg, sizeof msg - 1, 0);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      waitpid(s1, NULL, 0);
-      dy_die("container init exited before it was ready");
-    }
-    msg[n] = '\0';
-    if (strncmp(msg, SYNC_PID, strlen(SYNC_PID)) == 0) {
-      init = (pid_t) atoi(msg + strlen(SYNC_PID));
-      create_cleanup.init_pid = init;
-      st->pid = init;
-    } else if (strcmp(msg, SYNC_HOOKS) == 0) {
-      char *sj = state_oci_json(st, ST_CREATING);
-      if (hooks_run(json_object_get(config, "hooks"), "prestart", sj, true) < 0 ||
-          hooks_run(json_object_get(config, "hooks"), "createRuntime", sj, true) < 0)
-        dy_die("prestart/createRuntime hook failed");
-      free(sj);
-      sync_send(sv[0], SYNC_ACK);
-    } else if (strcmp(msg, SYNC_READY) == 0) {
-      ready = true;
-    } else {
-      dy_die("%s", msg);
-    }
+  struct create_sync cs = { .st = st, .config = config };
+  struct sync_handlers handlers = { .on_pid = create_on_pid, .on_hooks = create_on_hooks, .arg = &cs };
+  char err[2048];
+  switch (sync_collect(sv[0], &init, &handlers, err, sizeof err)) {
+  case SYNC_GONE:
+    waitpid(s1, NULL, 0);
+    dy_die("container init exited before it was ready");
+  case SYNC_ERROR:
+    dy_die("%s", err);
+  default:
+    break;
   }
   close(sv[0]);
   waitpid(s1, NULL, 0);

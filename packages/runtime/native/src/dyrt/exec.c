@@ -264,32 +264,18 @@ int cmd_exec(int argc, char **argv)
     cgroup_get()->enter(st.cgroup, s1);
   sync_send(sv[0], SYNC_ACK);
   pid_t pid = 0;
-  /* The pid (from the intermediate) and readiness (from the process) come from two senders in either order. */
-  bool ready = false;
-  while (!ready || pid == 0) {
-    char msg[2048];
-    ssize_t n = recv(sv[0], msg, sizeof msg - 1, 0);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      waitpid(s1, NULL, 0);
-      if (pid > 0)
-        waitpid(pid, NULL, 0);
-      dy_die("exec process exited before it was ready");
-    }
-    msg[n] = '\0';
-    if (strncmp(msg, SYNC_PID, strlen(SYNC_PID)) == 0) {
-      pid = (pid_t) atoi(msg + strlen(SYNC_PID));
-    } else if (strcmp(msg, SYNC_READY) == 0) {
-      ready = true;
-    } else {
-      waitpid(s1, NULL, 0);
-      if (pid > 0) {
+  char err[2048];
+  int synced = sync_collect(sv[0], &pid, NULL, err, sizeof err);
+  if (synced != SYNC_OK) {
+    waitpid(s1, NULL, 0);
+    if (pid > 0) {
+      if (synced == SYNC_ERROR)
         kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-      }
-      dy_die("%s", msg);
+      waitpid(pid, NULL, 0);
     }
+    if (synced == SYNC_GONE)
+      dy_die("exec process exited before it was ready");
+    dy_die("%s", err);
   }
   close(sv[0]);
   waitpid(s1, NULL, 0);

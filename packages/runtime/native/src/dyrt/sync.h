@@ -4,8 +4,12 @@
 #define DYRT_SYNC_H
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "dyrt.h"
 
@@ -33,6 +37,47 @@ static inline void sync_wait_ack(int fd)
   buf[n] = '\0';
   if (strcmp(buf, SYNC_ACK) != 0)
     dy_die("%s", buf);
+}
+
+/* What sync_collect does on messages other than readiness. */
+struct sync_handlers {
+  void (*on_pid)(pid_t pid, void *arg);
+  void (*on_hooks)(void *arg); /* acknowledged by sync_collect once it returns */
+  void *arg;
+};
+
+enum { SYNC_OK = 0, SYNC_GONE = -1, SYNC_ERROR = -2 };
+
+/* The intermediate reports the new process's pid and the process reports readiness over the same socket, from
+ * two senders: either may arrive first, so wait for both. SYNC_GONE: the peers exited first; SYNC_ERROR: err
+ * holds the error text one of them sent. */
+static inline int sync_collect(int fd, pid_t *pid, const struct sync_handlers *h, char *err, size_t errlen)
+{
+  bool ready = false;
+  *pid = 0;
+  while (!ready || *pid == 0) {
+    char msg[2048];
+    ssize_t n = recv(fd, msg, sizeof msg - 1, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return SYNC_GONE;
+    msg[n] = '\0';
+    if (strncmp(msg, SYNC_PID, strlen(SYNC_PID)) == 0) {
+      *pid = (pid_t) atoi(msg + strlen(SYNC_PID));
+      if (h && h->on_pid)
+        h->on_pid(*pid, h->arg);
+    } else if (strcmp(msg, SYNC_HOOKS) == 0 && h && h->on_hooks) {
+      h->on_hooks(h->arg);
+      sync_send(fd, SYNC_ACK);
+    } else if (strcmp(msg, SYNC_READY) == 0) {
+      ready = true;
+    } else {
+      snprintf(err, errlen, "%s", msg);
+      return SYNC_ERROR;
+    }
+  }
+  return SYNC_OK;
 }
 
 #endif
