@@ -43,6 +43,8 @@ export interface BuildOptions {
   out?: (text: string) => void;
   /** Called with the final image id just before `Successfully built` (the API's `aux` line). */
   onImage?: (id: string) => void;
+  /** Network of RUN containers: `default`/`bridge` (the default bridge), `host`, `none` or a network name. */
+  network?: string;
   /** Cancels the build (client gone, Ctrl-C): the running step's container is killed, then everything is removed. */
   signal?: AbortSignal;
 }
@@ -541,7 +543,7 @@ export class Builder {
       command: argv,
       entrypoint: '',
       env: args,
-      network: 'bridge',
+      network: !this.o.network || this.o.network === 'default' ? 'bridge' : this.o.network,
     });
     this.containers.add(rec.id);
     this.out(` ---> Running in ${rec.id.slice(0, 12)}\n`);

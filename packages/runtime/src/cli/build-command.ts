@@ -17,6 +17,7 @@ interface BuildFlags {
   rm?: string;
   forceRm?: boolean;
   pull?: boolean;
+  network: string;
 }
 
 /** `--build-arg K=V`, or `--build-arg K` to take K from the environment (skipped when unset, like docker). */
@@ -51,6 +52,7 @@ export function registerBuildCommand(parent: Command): void {
     .option('--label <list>', 'Set metadata for an image', collect, [])
     .option('--rm <bool>', 'Remove intermediate containers after a successful build (always done)', 'true')
     .option('--force-rm', 'Always remove intermediate containers (always done)')
+    .option('--network <string>', 'Set the networking mode for the RUN instructions during build', 'default')
     .option('--pull', 'Always attempt to pull a newer version of the image (images here are local)')
     .argument('<path>')
     .action(async (dir: string, f: BuildFlags) => {
@@ -81,6 +83,7 @@ export function registerBuildCommand(parent: Command): void {
       process.once('SIGTERM', onSignal);
       const result = await buildFromTar(getEngine(), tar, {
         signal: cancel.signal,
+        network: f.network,
         dockerfile,
         dockerfileText,
         tags: f.tag,

@@ -77,7 +77,10 @@ describe('docker build through the Engine API (classic builder)', () => {
   it('the newer docker client builds with the classic builder too, when it is installed', async () => {
     const clients = existsSync(NEW_DOCKER) ? [NEW_DOCKER] : [];
     for (const bin of clients) {
-      const dir = await context({ Dockerfile: 'FROM busybox\nCOPY a.txt /a.txt\nCMD ["cat", "/a.txt"]\n', 'a.txt': 'new client\n' });
+      const dir = await context({
+        Dockerfile: 'FROM busybox\nCOPY a.txt /a.txt\nCMD ["cat", "/a.txt"]\n',
+        'a.txt': 'new client\n',
+      });
       const tag = `${d.name('new')}:1`;
       const r = await d.docker(['build', '-t', tag, dir], { bin });
       expect(r.code).toBe(0);

@@ -274,6 +274,17 @@ describe('dockyard build', () => {
     expect(run.stdout).toMatch(/-rw-r--r-- +1 7 +8 .* \/numeric\.txt/);
   });
 
+  it('RUN uses the default bridge, or the network given with --network', async () => {
+    const d = await context({ Dockerfile: 'FROM busybox\nRUN cat /proc/net/dev\n' });
+    const bridged = await te.dy(['build', '--no-cache', d]);
+    expect(bridged.code).toBe(0);
+    expect(bridged.stdout).toMatch(/^\s*eth0:/m);
+    const none = await te.dy(['build', '--no-cache', '--network', 'none', d]);
+    expect(none.code).toBe(0);
+    expect(none.stdout).toMatch(/^\s*lo:/m);
+    expect(none.stdout).not.toMatch(/^\s*eth0:/m);
+  });
+
   it('Ctrl-C during a RUN cancels the build and removes its container', async () => {
     const d = await context({ Dockerfile: 'FROM busybox\nRUN echo started && sleep 60\n' });
     const child = te.spawnCli(['build', '--no-cache', d]);

@@ -26,6 +26,7 @@ const BuildQuery = z.object({
   tags: z.array(z.string().min(1)),
   dockerfile: z.string().max(4096).optional(),
   target: z.string().max(256).optional(),
+  network: z.string().max(256).optional(),
 });
 
 /** POST /build: the classic builder; body is the tar context (optionally gzipped), response a JSON progress stream. */
@@ -41,6 +42,7 @@ async function build(ctx: ApiContext): Promise<void> {
     tags: ctx.query.getAll('t'),
     dockerfile: ctx.query.get('dockerfile') || undefined,
     target: ctx.query.get('target') || undefined,
+    network: ctx.query.get('networkmode') || undefined,
   });
   for (const t of q.tags) {
     try {
@@ -74,6 +76,7 @@ async function build(ctx: ApiContext): Promise<void> {
       out: quiet ? undefined : (text) => line({ stream: text }),
       onImage: (id) => line({ aux: { ID: id } }),
       signal: cancel.signal,
+      network: q.network,
     });
     if (quiet) line({ stream: `${result.id}\n` });
   } catch (e) {
