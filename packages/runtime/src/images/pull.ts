@@ -187,6 +187,11 @@ export async function pullImage(engine: Engine, ref: string, o: PullOptions = {}
           transform(chunk: Buffer, _e, done) {
             hash.update(chunk);
             current += chunk.length;
+            // More bytes than the manifest declared cannot be this blob: stop before filling the disk.
+            if (current > layer.size) {
+              done(new RegistryError(`filesystem layer verification failed for digest ${layer.digest}`));
+              return;
+            }
             tick(current);
             done(null, chunk);
           },
