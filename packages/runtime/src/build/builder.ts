@@ -8,6 +8,7 @@ import { removeContainer } from '../containers/rm.js';
 import { mountRootfs, unmountRootfs } from '../containers/rootfs.js';
 import { loadShim } from '../containers/shim.js';
 import { startContainer } from '../containers/start.js';
+import { pidAlive } from '../containers/status.js';
 import { waitContainer } from '../containers/wait.js';
 import type { Engine } from '../engine.js';
 import { DockyardError } from '../errors.js';
@@ -88,12 +89,34 @@ export async function buildFromTar(
   o: BuildOptions,
   limits: ContextLimits = DEFAULT_LIMITS,
 ): Promise<BuildResult> {
-  const dir = path.join(engine.cfg.root, 'builder', 'tmp', `ctx-${randomBytes(8).toString('hex')}`);
+  await sweepStale(engine);
+  const dir = scratchDir(engine, 'ctx');
   try {
     await extractContext(context, dir, limits);
     return await new Builder(engine, dir, o).build();
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A build's scratch dir; the pid in its name lets a later build recognise it as left by a dead process. */
+function scratchDir(engine: Engine, kind: 'ctx' | 'mnt'): string {
+  return path.join(
+    engine.cfg.root,
+    'builder',
+    'tmp',
+    `${kind}-${process.pid}-${randomBytes(6).toString('hex')}`,
+  );
+}
+
+/** Unmounts and removes scratch dirs of builds whose process died (killed daemon or CLI). */
+async function sweepStale(engine: Engine): Promise<void> {
+  const tmp = path.join(engine.cfg.root, 'builder', 'tmp');
+  for (const name of await fs.readdir(tmp).catch(() => [] as string[])) {
+    const pid = Number(/^(?:ctx|mnt)-(\d+)-/.exec(name)?.[1]);
+    if (!pid || pid === process.pid || pidAlive(pid)) continue;
+    await unmountRootfs(path.join(tmp, name)).catch(() => {});
+    await fs.rm(path.join(tmp, name), { recursive: true, force: true }).catch(() => {});
   }
 }
 
@@ -588,7 +611,7 @@ export class Builder {
 
   /** Mounts an image's layers read-write on a scratch upper dir (tracked for cleanup). */
   private async mountImage(layers: string[]): Promise<{ dir: string; rootfs: string }> {
-    const dir = path.join(this.engine.cfg.root, 'builder', 'tmp', `mnt-${randomBytes(8).toString('hex')}`);
+    const dir = scratchDir(this.engine, 'mnt');
     this.mounts.add(dir);
     await fs.mkdir(dir, { recursive: true });
     if (!layers.length) {

@@ -303,6 +303,31 @@ describe('dockyard build', () => {
     await expectNoLeftovers();
   });
 
+  it('a later build removes the scratch dirs of a build whose process was killed', async () => {
+    const d = await context({ Dockerfile: 'FROM busybox\nRUN echo started && sleep 60\n' });
+    const child = te.spawnCli(['build', '--no-cache', d]);
+    let stdout = '';
+    child.stdout.on('data', (b: Buffer) => {
+      stdout += b.toString();
+    });
+    const exited = new Promise((resolve) => child.on('close', resolve));
+    const tmp = path.join(te.root, 'builder', 'tmp');
+    try {
+      await waitFor(async () => stdout.includes('started\n'));
+      child.kill('SIGKILL');
+      await exited;
+      expect((await fs.readdir(tmp)).some((n) => n.startsWith('ctx-'))).toBe(true);
+    } finally {
+      child.kill('SIGKILL');
+      // Like a killed `docker run`, the killed build's own container stays until removed.
+      const left = (await te.ok(['ps', '-aq'])).split('\n').filter(Boolean);
+      if (left.length) await te.ok(['rm', '-f', ...left]);
+    }
+    const next = await context({ Dockerfile: 'FROM busybox\nLABEL after=kill\n' });
+    expect((await te.dy(['build', next])).code).toBe(0);
+    await expectNoLeftovers();
+  });
+
   it("a failing RUN reports docker's message and exit code and leaves no container behind", async () => {
     const d = await context({ Dockerfile: 'FROM busybox\nRUN echo before\nRUN exit 3\nRUN echo never\n' });
     const r = await te.dy(['build', '-t', 'dyb-fail:1', d]);
