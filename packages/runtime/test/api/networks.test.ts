@@ -17,6 +17,16 @@ async function dy(args: string[]): Promise<string> {
 }
 
 describe('engine API: networks', () => {
+  it('the default bridge can be inspected before any container made it', async () => {
+    const r = await d.request('GET', '/v1.41/networks/bridge');
+    expect(r.status).toBe(200);
+    expect(json(r.body)).toMatchObject({
+      Name: 'bridge',
+      Driver: 'bridge',
+      IPAM: { Config: [{ Subnet: `10.${d.octet}.0.0/24` }] },
+    });
+  });
+
   it('docker network create/ls/inspect/rm, with subnet, gateway, labels and filters', async () => {
     const net = d.name('net');
     const subnet = `10.${d.octet}.200.0/24`;

@@ -82,7 +82,13 @@ async function manager(engine: Engine) {
 
 async function record(engine: Engine, ref: string): Promise<NetworkRecord> {
   const nets = await manager(engine);
-  return networkRecordSchema.parse(await translated(() => nets.inspect(ref)));
+  const found = await nets.inspect(ref).catch(async (error: unknown) => {
+    // The default bridge is made on first use; a client may ask for it before any container ran.
+    if (!(error instanceof NetworkError) || error.code !== 'not_found') throw error;
+    await nets.ensureDefaultBridge();
+    return translated(() => nets.inspect(ref));
+  });
+  return networkRecordSchema.parse(found);
 }
 
 async function allNetworks(engine: Engine): Promise<NetworkRecord[]> {
