@@ -94,6 +94,8 @@ export class FakeRegistry {
   /** When set ("user:password"), the token realm hands out tokens only to requests with these Basic credentials. */
   login: string | undefined;
   readonly tokenAuthorizations: (string | undefined)[] = [];
+  /** When set ("user:password"), the registry asks for HTTP Basic auth itself instead of Bearer tokens. */
+  basic: string | undefined;
 
   get host(): string {
     return `127.0.0.1:${this.port}`;
@@ -170,7 +172,17 @@ export class FakeRegistry {
       res.end(JSON.stringify({ token: this.token }));
       return;
     }
-    if (req.headers.authorization !== `Bearer ${this.token}`) {
+    if (this.basic) {
+      if (req.headers.authorization !== `Basic ${Buffer.from(this.basic).toString('base64')}`) {
+        res.writeHead(401, {
+          'Content-Type': 'application/json',
+          'WWW-Authenticate': 'Basic realm="fake-registry"',
+          'Docker-Distribution-Api-Version': 'registry/2.0',
+        });
+        res.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }));
+        return;
+      }
+    } else if (req.headers.authorization !== `Bearer ${this.token}`) {
       deny();
       return;
     }

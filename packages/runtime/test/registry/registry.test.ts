@@ -237,6 +237,33 @@ describe('registry client against a registry written for the test', () => {
     ).toBe('amd64 layer\n');
   });
 
+  it('answers a Basic challenge with the credentials docker login stored in DOCKER_CONFIG', async () => {
+    const basic = new FakeRegistry();
+    basic.basic = 'lab:pa55';
+    await basic.start();
+    const config = path.join(path.dirname(t.root), 'docker-config');
+    try {
+      basic.addImage('lab/basic', 'v1', await fakeImage('basic layer\n'), await fakeImage('basic arm\n'));
+      const ref = `${basic.host}/lab/basic:v1`;
+      const denied = await t.dy(['pull', ref]);
+      expect(denied.code).toBe(1);
+      expect(denied.stderr.trim()).toBe(
+        `Error response from daemon: pull access denied for ${basic.host}/lab/basic, repository does not exist or may require 'docker login': unauthorized: authentication required`,
+      );
+      await fs.mkdir(config, { recursive: true });
+      const auth = Buffer.from('lab:pa55').toString('base64');
+      await fs.writeFile(
+        path.join(config, 'config.json'),
+        JSON.stringify({ auths: { [basic.host]: { auth } } }),
+      );
+      t.env.DOCKER_CONFIG = config;
+      expect(await t.ok(['pull', ref])).toContain(`Status: Downloaded newer image for ${ref}`);
+    } finally {
+      delete t.env.DOCKER_CONFIG;
+      await basic.stop();
+    }
+  });
+
   it('pulls a zstd-compressed layer', async () => {
     const img = await fakeImage('', true);
     fake.addImage('lab/zstd', 'v1', img, await fakeImage('zstd arm\n'));
