@@ -78,8 +78,10 @@ test('the fixed upload previews in zh-CN and en side by side, without quiz answe
   await page.locator('input[name=file]').setInputFiles(lessonArchive('fixed', retitle));
   await page.getByTestId('upload-submit').click();
   await expect(page.getByTestId('lint-clean')).toHaveText('没有发现问题。');
-  await expect(page.getByTestId('preview-zh-CN').locator('h1')).toHaveText('教师上传的课');
-  await expect(page.getByTestId('preview-en').locator('h1')).toHaveText('A lesson from an instructor');
+  await expect(page.getByTestId('preview-zh-CN').getByTestId('preview-title')).toHaveText('教师上传的课');
+  await expect(page.getByTestId('preview-en').getByTestId('preview-title')).toHaveText(
+    'A lesson from an instructor',
+  );
   await expect(page.getByTestId('preview-zh-CN').locator('[data-quiz-id="q-kernel"]')).toHaveCount(1);
   const html = await page.content();
   expect(html).not.toContain('answer=');
@@ -87,8 +89,10 @@ test('the fixed upload previews in zh-CN and en side by side, without quiz answe
 
   await page.goto(`/en/instructor/lessons/${lessonId}`);
   await expect(page.getByTestId('lint-clean')).toHaveText('No problems found.');
-  await expect(page.getByTestId('preview-en').locator('h1')).toHaveText('A lesson from an instructor');
-  await expect(page.getByTestId('preview-zh-CN').locator('h1')).toHaveText('教师上传的课');
+  await expect(page.getByTestId('preview-en').getByTestId('preview-title')).toHaveText(
+    'A lesson from an instructor',
+  );
+  await expect(page.getByTestId('preview-zh-CN').getByTestId('preview-title')).toHaveText('教师上传的课');
   await page.screenshot({
     path: path.resolve(here, '../test-results/instructor-preview.png'),
     fullPage: false,

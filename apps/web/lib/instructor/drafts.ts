@@ -28,6 +28,11 @@ const draftMetaSchema = z.object({
 });
 export type DraftMeta = z.infer<typeof draftMetaSchema>;
 
+/** `2026-11-23 16:05 UTC`: the same on server and client, in either language. */
+export function utcMinute(iso: string): string {
+  return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+}
+
 export interface Draft {
   meta: DraftMeta;
   result: LessonResult;

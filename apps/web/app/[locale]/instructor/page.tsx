@@ -2,7 +2,7 @@ import { getTranslations, setRequestLocale } from 'next-intl/server';
 import { LessonSourceForms } from '@/components/instructor/LessonSourceForms';
 import { Link } from '@/i18n/navigation';
 import type { AppLocale } from '@/i18n/routing';
-import { listDrafts } from '@/lib/instructor/drafts';
+import { listDrafts, utcMinute } from '@/lib/instructor/drafts';
 import { lessonsRoot } from '@/lib/instructor/folder';
 import { requireAuthorPage } from '@/lib/instructor/page-access';
 
@@ -29,7 +29,7 @@ export default async function InstructorPage({ params }: { params: Promise<{ loc
               <Link href={`/instructor/lessons/${draft.id}`}>{draft.id}</Link>{' '}
               <span className="dy-muted">
                 {draft.publishedAt
-                  ? t('publishedAt', { when: new Date(draft.publishedAt) })
+                  ? t('publishedAt', { when: utcMinute(draft.publishedAt) })
                   : t('notPublished')}
               </span>
             </li>

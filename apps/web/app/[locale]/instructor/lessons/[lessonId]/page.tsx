@@ -6,7 +6,7 @@ import { PublishButton } from '@/components/instructor/PublishButton';
 import { Link } from '@/i18n/navigation';
 import { type AppLocale, routing } from '@/i18n/routing';
 import { getCourse } from '@/lib/course';
-import { getDraft } from '@/lib/instructor/drafts';
+import { getDraft, utcMinute } from '@/lib/instructor/drafts';
 import { lessonsRoot } from '@/lib/instructor/folder';
 import { requireAuthorPage } from '@/lib/instructor/page-access';
 
@@ -39,7 +39,7 @@ export default async function DraftPage({
       <h1 data-testid="draft-id">{lessonId}</h1>
       <p className="dy-muted" data-testid="draft-state">
         {draft.meta.publishedAt
-          ? t('publishedAt', { when: new Date(draft.meta.publishedAt) })
+          ? t('publishedAt', { when: utcMinute(draft.meta.publishedAt) })
           : t('notPublished')}
       </p>
       <section aria-labelledby="lint-title">
@@ -71,13 +71,13 @@ export default async function DraftPage({
       <h2>{t('replace')}</h2>
       <LessonSourceForms hasLessonsRoot={lessonsRoot() !== null} />
       {previews.length > 0 && (
-        <section aria-labelledby="preview-title">
-          <h2 id="preview-title">{t('previewTitle')}</h2>
+        <section aria-labelledby="preview-heading">
+          <h2 id="preview-heading">{t('previewTitle')}</h2>
           <div className="dy-preview-grid">
             {previews.map(([l, rendered]) => (
               <article key={l} className="dy-preview" lang={l} data-testid={`preview-${l}`}>
                 <p className="dy-badge">{t(`language.${l}`)}</p>
-                <h1>{rendered.title}</h1>
+                <h1 data-testid="preview-heading">{rendered.title}</h1>
                 <p className="dy-summary">{rendered.summary}</p>
                 <div
                   className="dy-lesson-content"
