@@ -35,6 +35,11 @@ async function runDaemon(f: DaemonFlags): Promise<void> {
       key: await fs.readFile(f.tlskey),
     };
   } else throw new DockyardError(`invalid --host ${host}: use unix:///path or tcp://host:port`);
+  // A stream error nobody listened for must not take every client down with it: log it and keep serving.
+  process.on('uncaughtException', (e) =>
+    process.stderr.write(`dockyard daemon: uncaught: ${e.stack ?? e}\n`),
+  );
+  process.on('unhandledRejection', (e) => process.stderr.write(`dockyard daemon: unhandled: ${String(e)}\n`));
   // The unix socket always exists; TCP is added on top when asked for.
   const server = await startApiServer({ engine, socketPath, tcp });
   process.stderr.write(

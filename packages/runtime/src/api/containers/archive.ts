@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { Transform } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
+import tarStream from 'tar-stream';
 import { copyFromContainer, copyToContainer, hostPathFor } from '../../containers/cp.js';
 import { withMergedRootfs } from '../../containers/mounted.js';
 import { DockyardError } from '../../errors.js';
@@ -91,21 +92,66 @@ function capped(limit: number): Transform {
   });
 }
 
+/**
+ * Re-packs the upload entry by entry, stopping at entries that try to climb out with `..` (the extractor
+ * would clamp them inside the container; Docker refuses them, and so do we) or hardlink to absolute paths.
+ * The output then just ends; `failure()` says why, for the caller to report once extraction has stopped.
+ */
+function refuseTraversal(input: Readable): { output: Readable; failure: () => Error | undefined } {
+  const extract = tarStream.extract();
+  const pack = tarStream.pack();
+  let failure: Error | undefined;
+  const stop = (e: Error) => {
+    if (failure) return;
+    failure = e;
+    input.unpipe(extract);
+    input.resume();
+    extract.destroy();
+    pack.finalize();
+  };
+  extract.on('entry', (header, stream, next) => {
+    // Destroying the extractor errors the current entry's stream; the failure is reported once, by stop().
+    stream.on('error', () => {});
+    const climbs = (p: string | null | undefined) => !!p && p.split('/').includes('..');
+    if (
+      climbs(header.name) ||
+      (header.type === 'link' && (climbs(header.linkname) || header.linkname?.startsWith('/')))
+    ) {
+      stream.resume();
+      stop(new ApiError(400, `refused to extract the archive: entry ${header.name} leaves the destination`));
+      return;
+    }
+    const entry = pack.entry(header, (err) => (err ? stop(err) : next()));
+    entry.on('error', () => {});
+    stream.pipe(entry);
+  });
+  extract.on('finish', () => {
+    if (!failure) pack.finalize();
+  });
+  extract.on('error', (e) => stop(e));
+  input.on('error', (e) => stop(e));
+  input.pipe(extract);
+  return { output: pack as unknown as Readable, failure: () => failure };
+}
+
 export async function putArchive(ctx: ApiContext): Promise<void> {
   const p = containerPath(ctx);
   const length = Number(ctx.req.headers['content-length'] ?? 0);
   if (length > MAX_ARCHIVE_UPLOAD)
     throw new ApiError(413, `archive is larger than ${MAX_ARCHIVE_UPLOAD} bytes`);
-  const input = ctx.req.pipe(capped(MAX_ARCHIVE_UPLOAD));
-  ctx.req.on('error', (e) => input.destroy(e));
+  const sized = ctx.req.pipe(capped(MAX_ARCHIVE_UPLOAD));
+  ctx.req.on('error', (e) => sized.destroy(e));
+  const guarded = refuseTraversal(sized);
   try {
-    await copyToContainer(ctx.engine, ctx.params.id ?? '', '-', p, input);
+    await copyToContainer(ctx.engine, ctx.params.id ?? '', '-', p, guarded.output);
   } catch (e) {
     if (e instanceof ApiError || (e instanceof DockyardError && e.code === 'not-found')) throw e;
     const msg = (e as Error).message.replace(/^Error response from daemon: /, '');
     if (/escapes root|through symlink|not a directory|extraction point/.test(msg))
       throw new ApiError(400, `refused to extract the archive: ${msg}`);
-    throw e;
+    throw guarded.failure() ?? e;
   }
+  const failed = guarded.failure();
+  if (failed) throw failed instanceof ApiError ? failed : new ApiError(400, failed.message);
   sendEmpty(ctx, 200);
 }

@@ -256,29 +256,35 @@ const attach = async (ctx: ApiContext) => {
     return;
   }
   // Attached before start (docker run, start -a): connect when it starts, replaying what it wrote meanwhile.
-  let stopped = false;
+  let connected = false;
+  let closed = false;
   sink.onClose(() => {
-    stopped = true;
+    closed = true;
   });
   await new Promise<void>((resolve) => {
     const off = hub.onNextStart(rec.id, (r) => {
+      connected = true;
       void connect(true, r).then(resolve);
     });
+    // Started by another process (the CLI): noticed by polling.
     const poll = async () => {
-      while (!stopped) {
+      while (!connected && !closed) {
         await sleep(200);
+        if (connected || closed) break;
         const cur = await engine.containers.load(rec.id);
-        if (!cur) break;
-        if (cur.state.generation !== rec.state.generation && isLive(await effectiveState(engine, cur))) {
+        if (!cur || cur.state.generation !== rec.state.generation) {
+          connected = true;
           off();
-          await connect(true, cur);
-          break;
+          if (cur && isLive(await effectiveState(engine, cur))) await connect(true, cur);
+          else sink.end();
+          resolve();
+          return;
         }
-        if (cur.state.generation !== rec.state.generation) break;
       }
-      off();
-      sink.end();
-      resolve();
+      if (!connected) {
+        off();
+        resolve();
+      }
     };
     void poll();
   });

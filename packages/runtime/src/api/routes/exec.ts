@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { z } from 'zod';
-import { startExec } from '../../containers/exec.js';
+import { type StartedExec, startExec } from '../../containers/exec.js';
 import { loadShim } from '../../containers/shim.js';
 import { effectiveState, readExitFile } from '../../containers/status.js';
+import { DockyardError } from '../../errors.js';
 import { openSink, pipeShim, readUpgradeBody, resizeShim } from '../containers/attach.js';
 import { containerEvent } from '../containers/events.js';
 import { type ExecRecord, execs, MAX_EXECS } from '../containers/exec-store.js';
@@ -18,6 +19,7 @@ import {
   sendJson,
 } from '../http.js';
 import { queryInt } from '../query.js';
+import { muxFrame } from '../stream.js';
 
 export const ExecCreateSchema = z.looseObject({
   AttachStdin: z.boolean().nullish(),
@@ -101,14 +103,26 @@ const start = async (ctx: ApiContext) => {
   const tty = !!(opts.Tty ?? c.Tty);
   const detach = !!opts.Detach;
   const rec = await engine.containers.get(exec.containerId);
-  const started = await startExec(engine, exec.containerId, {
-    cmd: c.Cmd,
-    tty,
-    interactive: !detach && !!c.AttachStdin,
-    env: c.Env ?? [],
-    user: c.User || undefined,
-    workdir: c.WorkingDir || undefined,
-  });
+  let started: StartedExec;
+  try {
+    started = await startExec(engine, exec.containerId, {
+      cmd: c.Cmd,
+      tty,
+      interactive: !detach && !!c.AttachStdin,
+      env: c.Env ?? [],
+      user: c.User || undefined,
+      workdir: c.WorkingDir || undefined,
+    });
+  } catch (e) {
+    // Like dockerd: a command that cannot be run is reported on the attached stream and as the exit code.
+    if (detach || !(e instanceof DockyardError) || (e.exitCode !== 126 && e.exitCode !== 127)) throw e;
+    exec.exitCode = e.exitCode;
+    const sink = openSink(ctx, tty, early);
+    const text = Buffer.from(`${e.message.replace(/^Error response from daemon: /, '')}\r\n`);
+    sink.write(tty ? text : muxFrame(1, text));
+    sink.end();
+    return;
+  }
   exec.started = started;
   exec.running = true;
   await containerEvent(engine, rec, `exec_start: ${commandLine(exec)}`, { execID: exec.id });
@@ -167,7 +181,7 @@ const inspect = async (ctx: ApiContext) => {
   sendJson(ctx, 200, {
     ID: exec.id,
     Running: running,
-    ExitCode: running || !exec.started ? null : exec.exitCode,
+    ExitCode: running ? null : exec.exitCode,
     ProcessConfig: {
       tty: !!c.Tty,
       entrypoint: c.Cmd[0],
