@@ -269,6 +269,9 @@ describe('sdk: containers', () => {
       );
     expect(failed).toBeInstanceOf(DockerProgressError);
     await docker.getImage(`${tag}:built`).remove({ force: true });
+    // A registry nobody answers on (loopback, refused): Docker's message, at once.
+    const unreachable = await apiError(docker.pull('127.0.0.1:1/sdk-nothing:1'));
+    expect(unreachable.message).toContain('connection refused');
     const pruned = await docker.pruneImages();
     expect(Array.isArray(pruned.ImagesDeleted)).toBe(true);
   });
