@@ -163,6 +163,27 @@ describe('per-lesson limits within the operator maxima', () => {
     expect(out).toMatch(/No space left/);
   });
 
+  it('reaps by the box’s own idle timeout, not only the host’s', async () => {
+    const client = clients[0] as Client;
+    const seen = statuses(client);
+    const box = ownedBy('lim-a');
+    expect(box?.idleTimeoutSeconds).toBe(300);
+    // As a lesson with a one-second idle timeout would set it (lessons count in minutes); the host allows 30 min.
+    await sandboxd.boxes.setLimits(
+      box?.id as string,
+      { memoryBytes: 128 * MiB, pids: 300, cpus: 0.5 },
+      { idleTimeoutSeconds: 1 },
+    );
+    sandboxd.boxes.touch(box?.id as string);
+    await sandboxd.reap();
+    expect(ownedBy('lim-a')?.id).toBe(box?.id);
+    await sleep(1200);
+    await sandboxd.reap();
+    expect(ownedBy('lim-a')).toBeUndefined();
+    await until('the idle status', () => seen.some((s) => s.state === 'stopped'));
+    expect(seen.find((s) => s.state === 'stopped')?.reason).toBe('idle');
+  });
+
   it('refuses a token whose limits are not limits', async () => {
     const { SignJWT } = await import('jose');
     const now = Math.floor(Date.now() / 1000);
