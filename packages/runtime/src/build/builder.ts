@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { commitLayer } from '../containers/commit.js';
-import { createContainer, ensureImage } from '../containers/create.js';
+import { createContainer } from '../containers/create.js';
 import { removeContainer } from '../containers/rm.js';
 import { mountRootfs, unmountRootfs } from '../containers/rootfs.js';
 import { loadShim } from '../containers/shim.js';
@@ -14,7 +14,10 @@ import type { Engine } from '../engine.js';
 import { DockyardError } from '../errors.js';
 import { recordEvent } from '../events.js';
 import { packTree } from '../images/pack.js';
+import { type ProgressMessage, pullImage } from '../images/pull.js';
 import { normalizeReference } from '../images/reference.js';
+import type { RegistryAuth } from '../images/registry.js';
+import { parseRemoteReference } from '../images/registry-reference.js';
 import type { ImageConfig } from '../images/types.js';
 import { resolveUser } from '../oci/user.js';
 import { BuildCache } from './cache.js';
@@ -44,6 +47,10 @@ export interface BuildOptions {
   out?: (text: string) => void;
   /** Called with the final image id just before `Successfully built` (the API's `aux` line). */
   onImage?: (id: string) => void;
+  /** Credentials for pulling base images, by registry host (the API's X-Registry-Config). */
+  registryAuth?: Record<string, RegistryAuth>;
+  /** Pull progress; without it, pulls print `id: status` lines to `out`. */
+  progress?: (m: ProgressMessage) => void;
   /** Network of RUN containers: `default`/`bridge` (the default bridge), `host`, `none` or a network name. */
   network?: string;
   /** Cancels the build (client gone, Ctrl-C): the running step's container is killed, then everything is removed. */
@@ -291,7 +298,7 @@ export class Builder {
         s.imageId = prev.id;
         s.image = prev.image;
       } else {
-        const id = await ensureImage(this.engine, ref, (line) => this.out(`${line}\n`));
+        const id = await this.image(ref);
         s.imageId = id;
         s.image = await this.engine.images.getConfig(id);
       }
@@ -695,6 +702,27 @@ export class Builder {
     }
   }
 
+  /** A local image, else pulled like the classic builder does for FROM (base images come from their recipes). */
+  private async image(ref: string): Promise<string> {
+    const found = await this.engine.images.resolve(ref);
+    if (found) return found;
+    const domain = (() => {
+      try {
+        return parseRemoteReference(ref).domain;
+      } catch {
+        return '';
+      }
+    })();
+    const auths = this.o.registryAuth ?? {};
+    const auth = auths[domain] ?? auths[`https://${domain}`] ?? auths[`http://${domain}`];
+    const progress =
+      this.o.progress ??
+      ((m: ProgressMessage) => {
+        if (!m.progressDetail) this.out(`${m.id ? `${m.id}: ` : ''}${m.status}\n`);
+      });
+    return (await pullImage(this.engine, ref, { auth, progress })).id;
+  }
+
   /** `COPY --from=`: an earlier stage by name or index, else an image. */
   private async sourceImageLayers(from: string): Promise<{ id: string; layers: string[] }> {
     const byName = this.stageImages.find((x) => x.name !== undefined && x.name === from.toLowerCase());
@@ -703,7 +731,7 @@ export class Builder {
     if (stage) return { id: stage.id ?? 'scratch', layers: stage.image.rootfs.diff_ids };
     if (/^\d+$/.test(from))
       throw new DockyardError(`invalid from flag value ${from}: refers to current or future build stage`, 1);
-    const id = await ensureImage(this.engine, from, (line) => this.out(`${line}\n`));
+    const id = await this.image(from);
     return { id, layers: (await this.engine.images.getConfig(id)).rootfs.diff_ids };
   }
 }

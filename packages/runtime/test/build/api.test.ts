@@ -5,6 +5,7 @@ import { buffer } from 'node:stream/consumers';
 import tarStream from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiTestDaemon, NEW_DOCKER } from '../api/helpers.js';
+import { TestRegistry } from '../registry/helpers.js';
 
 const d = new ApiTestDaemon();
 
@@ -86,6 +87,30 @@ describe('docker build through the Engine API (classic builder)', () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(`Successfully tagged ${tag}`);
       expect((await d.docker(['run', '--rm', tag], { bin })).stdout).toBe('new client\n');
+    }
+  });
+
+  it('pulls a FROM image that is only in a registry', async () => {
+    const registry = new TestRegistry();
+    await registry.start();
+    try {
+      const base = `${registry.host}/${d.name('base')}:1`;
+      const baseDir = await context({ Dockerfile: 'FROM busybox\nRUN echo from-registry > /base.txt\n' });
+      await d.ok(['build', '-t', base, baseDir]);
+      await d.ok(['push', base]);
+      await d.ok(['rmi', base]);
+      const dir = await context({ Dockerfile: `FROM ${base}\nCMD ["cat", "/base.txt"]\n` });
+      const tag = `${d.name('pulled')}:1`;
+      const r = await d.docker(['build', '-t', tag, dir]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect((await d.docker(['run', '--rm', tag])).stdout).toBe('from-registry\n');
+      const missing = await context({ Dockerfile: `FROM ${registry.host}/not-there:1\n` });
+      const m = await d.docker(['build', missing]);
+      expect(m.code).toBe(1);
+      expect(m.stderr).toContain('not-there');
+    } finally {
+      await registry.teardown();
     }
   });
 

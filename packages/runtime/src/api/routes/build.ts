@@ -3,6 +3,7 @@ import { buildFromTar } from '../../build/builder.js';
 import { pruneBuildCache } from '../../build/cache.js';
 import { DockyardError } from '../../errors.js';
 import { parseReference } from '../../images/reference.js';
+import type { RegistryAuth } from '../../images/registry.js';
 import { type ApiContext, ApiError, queryBool, type Route, requireResponse, sendJson } from '../http.js';
 
 const StringMap = z.record(z.string(), z.string().nullable());
@@ -28,6 +29,28 @@ const BuildQuery = z.object({
   target: z.string().max(256).optional(),
   network: z.string().max(256).optional(),
 });
+
+const RegistryConfig = z.record(
+  z.string(),
+  z.object({
+    username: z.string().optional(),
+    password: z.string().optional(),
+    identitytoken: z.string().optional(),
+    registrytoken: z.string().optional(),
+  }),
+);
+
+/** `X-Registry-Config`: base64 JSON of registry host → credentials, for pulling base images. */
+function registryConfig(ctx: ApiContext): Record<string, RegistryAuth> {
+  const raw = ctx.req.headers['x-registry-config'];
+  if (typeof raw !== 'string' || !raw) return {};
+  try {
+    const parsed = RegistryConfig.safeParse(JSON.parse(Buffer.from(raw, 'base64').toString('utf8')));
+    return parsed.success ? parsed.data : {};
+  } catch {
+    return {};
+  }
+}
 
 /** POST /build: the classic builder; body is the tar context (optionally gzipped), response a JSON progress stream. */
 async function build(ctx: ApiContext): Promise<void> {
@@ -76,6 +99,8 @@ async function build(ctx: ApiContext): Promise<void> {
       out: quiet ? undefined : (text) => line({ stream: text }),
       onImage: (id) => line({ aux: { ID: id } }),
       signal: cancel.signal,
+      registryAuth: registryConfig(ctx),
+      progress: quiet ? undefined : (m) => line(m),
       network: q.network,
     });
     if (quiet) line({ stream: `${result.id}\n` });
