@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { DockyardError } from '../errors.js';
+import { recordEvent } from '../events.js';
 import { loadImages, saveImages } from '../images/archive.js';
 import { importBaseImage, importTarball, openInput, parseChanges } from '../images/import.js';
 import { type ProgressMessage, pullImage } from '../images/pull.js';
@@ -113,6 +114,11 @@ export function registerImageCommands(parent: Command, grouped: boolean): void {
     .action(async (src: string, target: string) => {
       const id = await engine().images.require(src);
       await engine().images.tag(id, target);
+      await recordEvent(engine().cfg, {
+        Type: 'image',
+        Action: 'tag',
+        Actor: { ID: id, Attributes: { name: normalizeReference(target) } },
+      });
     });
 
   verb(parent, 'import', 'Import the contents from a tarball to create a filesystem image')
@@ -127,6 +133,11 @@ export function registerImageCommands(parent: Command, grouped: boolean): void {
         ref,
         message: f.message,
         changes,
+      });
+      await recordEvent(engine().cfg, {
+        Type: 'image',
+        Action: 'import',
+        Actor: { ID: id, Attributes: { name: ref ? normalizeReference(ref) : id } },
       });
       out(id);
     });
@@ -156,6 +167,12 @@ export function registerImageCommands(parent: Command, grouped: boolean): void {
       const dest = f.output ? createWriteStream(f.output) : process.stdout;
       const { pipeline } = await import('node:stream/promises');
       await pipeline(stream, dest);
+      for (const id of byId.keys())
+        await recordEvent(e.cfg, {
+          Type: 'image',
+          Action: 'save',
+          Actor: { ID: id, Attributes: { name: id } },
+        });
     });
 
   verb(parent, 'load', 'Load an image from a tar archive or STDIN')
@@ -166,6 +183,14 @@ export function registerImageCommands(parent: Command, grouped: boolean): void {
         throw new DockyardError('requested load from stdin, but stdin is empty', 1);
       }
       const lines = await loadImages(engine().images, await openInput(f.input));
+      for (const l of lines) {
+        const name = l.replace(/^Loaded image( ID)?: /, '');
+        await recordEvent(engine().cfg, {
+          Type: 'image',
+          Action: 'load',
+          Actor: { ID: name, Attributes: { name } },
+        });
+      }
       if (!f.quiet) for (const l of lines) out(l);
     });
 

@@ -1,11 +1,34 @@
 import type { Engine } from '../engine.js';
 import { DockyardError } from '../errors.js';
+import { recordEvent } from '../events.js';
 import { normalizeReference } from './reference.js';
 
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
-/** docker rmi: untag vs delete semantics, refusing images that containers use unless forced. Returns output lines. */
+/** docker rmi, recording Docker's untag/delete events for what it did. Returns the output lines. */
 export async function removeImage(engine: Engine, ref: string, force: boolean): Promise<string[]> {
+  const id = await engine.images.require(ref);
+  const lines = await removeImageLines(engine, ref, force);
+  for (const line of lines) {
+    const untagged = /^Untagged: (.+)$/.exec(line)?.[1];
+    if (untagged)
+      await recordEvent(engine.cfg, {
+        Type: 'image',
+        Action: 'untag',
+        Actor: { ID: id, Attributes: { name: untagged } },
+      });
+  }
+  if (lines.includes(`Deleted: ${id}`))
+    await recordEvent(engine.cfg, {
+      Type: 'image',
+      Action: 'delete',
+      Actor: { ID: id, Attributes: { name: id } },
+    });
+  return lines;
+}
+
+/** untag vs delete semantics, refusing images that containers use unless forced. */
+async function removeImageLines(engine: Engine, ref: string, force: boolean): Promise<string[]> {
   const id = await engine.images.require(ref);
   const tags = await engine.images.tagsOf(id);
   const byTag = (() => {
@@ -66,6 +89,11 @@ export async function pruneImages(engine: Engine, all: boolean): Promise<string[
       out.push(`untagged: ${t}`);
     }
     await engine.images.deleteImage(img.id);
+    await recordEvent(engine.cfg, {
+      Type: 'image',
+      Action: 'delete',
+      Actor: { ID: img.id, Attributes: { name: img.id } },
+    });
     out.push(`deleted: ${img.id}`);
   }
   return out;

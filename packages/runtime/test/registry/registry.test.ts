@@ -200,6 +200,18 @@ describe('registry pull and push (Debian docker-registry on loopback)', () => {
     );
   });
 
+  it('the CLI verbs record image events like the daemon does', async () => {
+    const text = await fs.readFile(path.join(t.run, 'events.jsonl'), 'utf8');
+    const events = text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { Type: string; Action: string; Actor: { ID: string } });
+    const images = events.filter((e) => e.Type === 'image');
+    for (const a of ['pull', 'push', 'tag', 'untag', 'delete'])
+      expect(images.map((e) => e.Action)).toContain(a);
+    expect(images.find((e) => e.Action === 'push')?.Actor.ID).toMatch(new RegExp(`^${reg.host}/dyreg-`));
+  });
+
   it('push of an image that is not there says so', async () => {
     const r = await t.dy(['push', `${reg.host}/${repoName('absent')}:v1`]);
     expect(r.code).toBe(1);

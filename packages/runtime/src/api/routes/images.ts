@@ -301,27 +301,13 @@ async function pushOrTag(ctx: ApiContext): Promise<void> {
 
 async function remove(ctx: ApiContext): Promise<void> {
   const name = ctx.params['*'] ?? '';
-  const force = queryBool(ctx, 'force');
-  const id = await requireImage(ctx.engine, name);
-  const lines = await removeImage(ctx.engine, name, force);
+  await requireImage(ctx.engine, name);
+  const lines = await removeImage(ctx.engine, name, queryBool(ctx, 'force'));
   const out: Record<string, string>[] = [];
   for (const line of lines) {
     const [kind, value = ''] = line.split(/:\s(.+)/);
-    if (kind === 'Untagged') {
-      out.push({ Untagged: value });
-      await recordEvent(ctx.engine.cfg, {
-        Type: 'image',
-        Action: 'untag',
-        Actor: { ID: id, Attributes: { name: value } },
-      });
-    } else if (kind === 'Deleted') out.push({ Deleted: value });
-  }
-  if (out.some((o) => o.Deleted === id)) {
-    await recordEvent(ctx.engine.cfg, {
-      Type: 'image',
-      Action: 'delete',
-      Actor: { ID: id, Attributes: { name: id } },
-    });
+    if (kind === 'Untagged') out.push({ Untagged: value });
+    else if (kind === 'Deleted') out.push({ Deleted: value });
   }
   sendJson(ctx, 200, out);
 }
