@@ -5,7 +5,7 @@ import { type EngineEvent, type EventFilter, followEvents, matchEvent, readEvent
 import { collect, getEngine, out, verb } from './common.js';
 
 interface DaemonFlags {
-  host?: string;
+  host: string[];
   tlsverify?: boolean;
   tlscacert?: string;
   tlscert?: string;
@@ -16,25 +16,30 @@ interface DaemonFlags {
 async function runDaemon(f: DaemonFlags): Promise<void> {
   const { startApiServer } = await import('../api/server.js');
   const engine = getEngine();
-  const host = f.host ?? `unix://${engine.cfg.run}/docker.sock`;
+  const hosts = f.host.length ? f.host : [`unix://${engine.cfg.run}/docker.sock`];
   let socketPath: string | undefined;
   let tcp: Parameters<typeof startApiServer>[0]['tcp'];
-  if (host.startsWith('unix://')) socketPath = host.slice('unix://'.length);
-  else if (host.startsWith('tcp://')) {
-    // The socket is root-equivalent: over TCP only with mutual TLS, never in the clear.
-    if (!f.tlsverify || !f.tlscacert || !f.tlscert || !f.tlskey)
-      throw new DockyardError(
-        'refusing to listen on TCP without --tlsverify --tlscacert --tlscert --tlskey (anyone reaching the port would be root)',
-      );
-    const u = new URL(host.replace(/^tcp:/, 'https:'));
-    tcp = {
-      host: u.hostname,
-      port: Number(u.port || 2376),
-      ca: await fs.readFile(f.tlscacert),
-      cert: await fs.readFile(f.tlscert),
-      key: await fs.readFile(f.tlskey),
-    };
-  } else throw new DockyardError(`invalid --host ${host}: use unix:///path or tcp://host:port`);
+  for (const host of hosts) {
+    if (host.startsWith('unix://')) {
+      if (socketPath) throw new DockyardError('only one unix:// --host is supported');
+      socketPath = host.slice('unix://'.length);
+    } else if (host.startsWith('tcp://')) {
+      if (tcp) throw new DockyardError('only one tcp:// --host is supported');
+      // The socket is root-equivalent: over TCP only with mutual TLS, never in the clear.
+      if (!f.tlsverify || !f.tlscacert || !f.tlscert || !f.tlskey)
+        throw new DockyardError(
+          'refusing to listen on TCP without --tlsverify --tlscacert --tlscert --tlskey (anyone reaching the port would be root)',
+        );
+      const u = new URL(host.replace(/^tcp:/, 'https:'));
+      tcp = {
+        host: u.hostname,
+        port: Number(u.port || 2376),
+        ca: await fs.readFile(f.tlscacert),
+        cert: await fs.readFile(f.tlscert),
+        key: await fs.readFile(f.tlskey),
+      };
+    } else throw new DockyardError(`invalid --host ${host}: use unix:///path or tcp://host:port`);
+  }
   // A stream error nobody listened for must not take every client down with it: log it and keep serving.
   process.on('uncaughtException', (e) =>
     process.stderr.write(`dockyard daemon: uncaught: ${e.stack ?? e}\n`),
@@ -109,7 +114,9 @@ export function registerDaemonCommands(program: Command): void {
   verb(program, 'daemon', 'Serve the Docker Engine API (unix socket; TCP only with TLS client certificates)')
     .option(
       '-H, --host <string>',
-      'Socket to listen on: unix:///path (default $DOCKYARD_RUN/docker.sock) or tcp://host:port',
+      'Where to listen (repeatable): unix:///path (default $DOCKYARD_RUN/docker.sock), tcp://host:port (TLS only)',
+      collect,
+      [],
     )
     .option('--tlsverify', 'Require TLS client certificates signed by --tlscacert')
     .option('--tlscacert <file>', 'CA certificate that signs client certificates')

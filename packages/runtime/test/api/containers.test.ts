@@ -270,6 +270,17 @@ describe('docker CLI against the engine API: containers', () => {
       `container=${name}`,
     ]);
     expect(filtered.split('\n')).toHaveLength(1);
+    // The CLI reads the same stored events.
+    const cli = await d.dy([
+      'events',
+      '--since',
+      String(since),
+      '--until',
+      String(until),
+      '--filter',
+      `container=${name}`,
+    ]);
+    expect(cli.stdout).toMatch(new RegExp(`container destroy [0-9a-f]{64} \\(.*name=${name}`));
   });
 
   it.runIf(existsSync(NEW_DOCKER))('a newer docker client (API 1.50) works too: ps, run, exec', async () => {
