@@ -118,7 +118,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
 
   const fail = (req: IncomingMessage, e: unknown) => {
     const { status, message } = statusFor(e);
-    if (status >= 500) log(`${req.method} ${req.url}: ${status} ${message}`);
+    log(`${req.method} ${req.url}: ${status} ${message}`);
     return { status, message };
   };
 
