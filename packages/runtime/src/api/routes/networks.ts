@@ -6,7 +6,7 @@ import { effectiveState } from '../../containers/status.js';
 import type { Engine } from '../../engine.js';
 import { recordEvent } from '../../events.js';
 import { NetworkError, type NetworkRecord } from '../../networks/index.js';
-import { networkRecordSchema } from '../../networks/types.js';
+import { BRIDGE_NAME_OPTION, networkRecordSchema } from '../../networks/types.js';
 import { type ApiContext, ApiError, type Route, readJson, sendEmpty, sendJson } from '../http.js';
 import { filterBool, knownFilters, matchesLabels, untilMillis } from './filters.js';
 
@@ -97,8 +97,15 @@ async function allNetworks(engine: Engine): Promise<NetworkRecord[]> {
   return z.array(networkRecordSchema).parse(await nets.list());
 }
 
+/**
+ * Docker's shape. A user network's bridge device name is ours to pick and Docker does not list it among the
+ * options (compose compares them with the file's driver_opts and would recreate the network); the default
+ * bridge shows it, as docker0's does.
+ */
 function network(n: NetworkRecord) {
-  return { ...n, ConfigFrom: { Network: '' } };
+  const options = { ...n.Options };
+  if (n.Name !== 'bridge') delete options[BRIDGE_NAME_OPTION];
+  return { ...n, Options: options, ConfigFrom: { Network: '' } };
 }
 
 async function event(
