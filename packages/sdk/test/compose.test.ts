@@ -102,12 +102,12 @@ describe('docker-compose 1.29 against the engine', () => {
       const r = await compose(['logs', '--no-color', 'client']);
       return r.stdout.includes('fetched: hello from a named volume') ? r.stdout : undefined;
     }, 60_000);
-    expect(logs).toMatch(/client_1\s+\| fetched: hello from a named volume/);
+    expect(logs).toMatch(/client_\d+\s+\| fetched: hello from a named volume/);
 
     const ps = await compose(['ps']);
     expect(ps.code).toBe(0);
     expect(ps.stdout).toMatch(new RegExp(`${project}_web_1\\s.*Up.*127\\.0\\.0\\.1:${port}->8080/tcp`));
-    expect(ps.stdout).toMatch(new RegExp(`${project}_client_1\\s.*Up`));
+    expect(ps.stdout).toMatch(new RegExp(`${project}_client_\\d+\\s.*Up`));
 
     // What compose made, seen through the sdk.
     const label = { label: [`com.docker.compose.project=${project}`] };
