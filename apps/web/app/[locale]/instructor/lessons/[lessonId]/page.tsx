@@ -77,7 +77,7 @@ export default async function DraftPage({
             {previews.map(([l, rendered]) => (
               <article key={l} className="dy-preview" lang={l} data-testid={`preview-${l}`}>
                 <p className="dy-badge">{t(`language.${l}`)}</p>
-                <h1 data-testid="preview-heading">{rendered.title}</h1>
+                <h1 data-testid="preview-title">{rendered.title}</h1>
                 <p className="dy-summary">{rendered.summary}</p>
                 <div
                   className="dy-lesson-content"
