@@ -282,6 +282,12 @@ static void v1_enter(const char *rel, pid_t pid)
   }
 }
 
+static void v1_enter_exec(const char *rel, pid_t pid, pid_t init_pid)
+{
+  (void) init_pid; /* v1 has no "no internal processes" rule */
+  v1_enter(rel, pid);
+}
+
 static int rmdir_retry(const char *path)
 {
   for (int tries = 0; tries < 200; tries++) {
@@ -433,6 +439,7 @@ const struct cgroup_ops cgroup_v1_ops = {
   .create = v1_create,
   .apply = v1_apply,
   .enter = v1_enter,
+  .enter_exec = v1_enter_exec,
   .destroy = v1_destroy,
   .pids = v1_pids,
   .freeze = v1_freeze,

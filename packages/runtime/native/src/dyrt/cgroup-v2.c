@@ -149,6 +149,54 @@ static void v2_enter(const char *rel, pid_t pid)
   free(dir);
 }
 
+/* The unified-hierarchy path of a process ("0::/a/b" in /proc/<pid>/cgroup), or NULL. */
+static char *v2_path_of(pid_t pid)
+{
+  char file[64];
+  snprintf(file, sizeof file, "/proc/%d/cgroup", (int) pid);
+  FILE *f = fopen(file, "re");
+  if (!f)
+    return NULL;
+  char line[4096];
+  char *path = NULL;
+  while (!path && fgets(line, sizeof line, f)) {
+    if (strncmp(line, "0::", 3) == 0) {
+      line[strcspn(line, "\n")] = '\0';
+      path = dy_xstrdup(line + 3);
+    }
+  }
+  fclose(f);
+  return path;
+}
+
+/* A container whose init delegated its cgroup (moved itself to a leaf and enabled controllers for the
+ * subtree, as lab boxes do) refuses new processes with EBUSY ("no internal processes"): an exec then joins
+ * the init's own cgroup, provided that is inside the container's, as runc does. */
+static void v2_enter_exec(const char *rel, pid_t pid, pid_t init_pid)
+{
+  char *dir = dir_of(rel);
+  char buf[32];
+  snprintf(buf, sizeof buf, "%d", (int) pid);
+  if (cgroup_write(dir, "cgroup.procs", buf) == 0) {
+    free(dir);
+    return;
+  }
+  int err = errno;
+  char *init_rel = err == EBUSY && init_pid > 0 ? v2_path_of(init_pid) : NULL;
+  size_t n = strlen(rel);
+  while (n > 1 && rel[n - 1] == '/')
+    n--;
+  if (!init_rel || strncmp(init_rel, rel, n) != 0 || (init_rel[n] != '/' && init_rel[n] != '\0')) {
+    errno = err;
+    dy_die_errno("write %s/cgroup.procs=%s", dir, buf);
+  }
+  free(dir);
+  dir = dir_of(init_rel);
+  write_or_die(dir, "cgroup.procs", buf);
+  free(dir);
+  free(init_rel);
+}
+
 static int v2_destroy(const char *rel)
 {
   char *dir = dir_of(rel);
@@ -237,6 +285,7 @@ const struct cgroup_ops cgroup_v2_ops = {
   .create = v2_create,
   .apply = v2_apply,
   .enter = v2_enter,
+  .enter_exec = v2_enter_exec,
   .destroy = v2_destroy,
   .pids = v2_pids,
   .freeze = v2_freeze,

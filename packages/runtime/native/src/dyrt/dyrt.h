@@ -85,6 +85,8 @@ struct cgroup_ops {
   void (*create)(const char *rel);
   void (*apply)(const char *rel, json_t *resources);
   void (*enter)(const char *rel, pid_t pid);
+  /* exec: like enter, but where the container's cgroup may no longer take processes, join its init's. */
+  void (*enter_exec)(const char *rel, pid_t pid, pid_t init_pid);
   int (*destroy)(const char *rel);
   pid_t *(*pids)(const char *rel, size_t *n);
   int (*freeze)(const char *rel, bool freeze);

@@ -261,7 +261,7 @@ int cmd_exec(int argc, char **argv)
   for (int i = 0; i < c.n_ns; i++)
     close(c.ns_fds[i]);
   if (st.cgroup[0])
-    cgroup_get()->enter(st.cgroup, s1);
+    cgroup_get()->enter_exec(st.cgroup, s1, st.pid);
   sync_send(sv[0], SYNC_ACK);
   pid_t pid = 0;
   char err[2048];
