@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,9 @@ const network = {
 };
 const work = mkdtempSync(join(tmpdir(), 'dy-boxes-'));
 chmodSync(work, 0o711);
+// A bind source with a filesystem mounted inside it (as the image cache can have): its bind must be recursive.
+const bindSource = join(work, 'bind-source');
+const bindSubmount = join(bindSource, 'sub');
 const imageRootfs = execFileSync(
   'bash',
   [join(import.meta.dirname, '../../../infra/images/build.sh'), 'lab-debian'],
@@ -38,6 +41,7 @@ const manager = new BoxManager({
     cpus: 1,
     tmpBytes: 256 * 2 ** 20,
   },
+  extraBinds: [{ source: bindSource, target: '/opt/dytest-bind', readonly: true }],
 });
 
 let box: BoxRecord;
@@ -45,12 +49,18 @@ let other: BoxRecord;
 const sh = (script: string, target = box) => manager.exec(target.id, ['sh', '-c', script]);
 
 beforeAll(async () => {
+  mkdirSync(bindSubmount, { recursive: true, mode: 0o755 });
+  chmodSync(bindSource, 0o755);
+  writeFileSync(join(bindSource, 'top.txt'), 'top\n');
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=755', 'dytest-bind', bindSubmount]);
+  writeFileSync(join(bindSubmount, 'inner.txt'), 'inner\n');
   await manager.init();
   box = await manager.create({ owner: 'student-a' });
   other = await manager.create({ owner: 'student-b' });
 });
 
 afterAll(async () => {
+  spawnSync('umount', [bindSubmount]);
   for (const b of manager.list()) await manager.destroy(b.id);
   await removeLabNetwork(network);
   rmSync(work, { recursive: true, force: true });
@@ -93,6 +103,15 @@ describe('inside a lab box, what a student types works', () => {
       'mkdir /sys/fs/cgroup/memory/demo 2>/dev/null || mkdir /sys/fs/cgroup/demo; if [ -d /sys/fs/cgroup/memory/demo ]; then d=/sys/fs/cgroup/memory/demo; echo 32M > $d/memory.limit_in_bytes; else d=/sys/fs/cgroup/demo; echo 32M > $d/memory.max; fi; sh -c "echo \\$\\$ > $d/cgroup.procs; exec dd if=/dev/zero of=/dev/null bs=100M count=1 2>/dev/null"; echo "exit=$?"',
     );
     expect(out.trim()).toBe('exit=137');
+  });
+});
+
+describe('binds into a box', () => {
+  it('binds a source that has a submount, recursively and read-only', async () => {
+    expect(await sh('cat /opt/dytest-bind/top.txt /opt/dytest-bind/sub/inner.txt')).toBe('top\ninner\n');
+    const write = await sh('touch /opt/dytest-bind/new 2>&1; echo "status=$?"');
+    expect(write).toMatch(/Read-only file system/);
+    expect(write).toMatch(/status=1/);
   });
 });
 

@@ -160,7 +160,9 @@ export function boxSpec(input: BoxSpecInput): Record<string, unknown> {
         destination: bind.target,
         type: 'bind',
         source: bind.source,
-        options: ['bind', 'nosuid', 'nodev', ...(bind.readonly ? ['ro'] : ['rw'])],
+        // Recursive: inside the box's userns a plain bind of a source with submounts fails (EINVAL), since it
+        // would uncover what those mounts hide.
+        options: ['rbind', 'nosuid', 'nodev', ...(bind.readonly ? ['ro'] : ['rw'])],
       })),
     ],
     linux: {
