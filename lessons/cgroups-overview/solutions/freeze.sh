@@ -8,12 +8,13 @@ if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
   grep -qx "$P" $CG/cgroup.procs || echo "$P" > $CG/cgroup.procs
   echo 1 > $CG/cgroup.freeze
   for _ in $(seq 20); do grep -q 'frozen 1' $CG/cgroup.events && break; sleep 0.2; done
-  grep '^frozen' $CG/cgroup.events | tee /root/freezer.txt
+  cat $CG/cgroup.events
 else
   CG=/sys/fs/cgroup/freezer/lab14/leaf
   mkdir -p $CG
   echo "$P" > $CG/cgroup.procs
   echo FROZEN > $CG/freezer.state
   for _ in $(seq 20); do grep -qx FROZEN $CG/freezer.state && break; sleep 0.2; done
-  tee /root/freezer.txt < $CG/freezer.state
+  cat $CG/freezer.state
 fi
+ps -o pid,stat,cmd -p "$P"

@@ -7,11 +7,12 @@ fi
 PID=$(docker inspect -f '{{.State.Pid}}' limited)
 if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
   CGPATH=$(sed -n 's/^0:://p' "/proc/$PID/cgroup")
-  cat "/sys/fs/cgroup$CGPATH/memory.max" > /root/limited-memory.max
-  cat "/sys/fs/cgroup$CGPATH/cpu.max" > /root/limited-cpu.max
+  cat "/sys/fs/cgroup$CGPATH/memory.max" "/sys/fs/cgroup$CGPATH/cpu.max"
+  echo 25 > "/sys/fs/cgroup$CGPATH/pids.max"
 else
   MEM=$(awk -F: '$2 == "memory" {print $3}' "/proc/$PID/cgroup")
-  CPU=$(awk -F: '$2 ~ /(^|,)cpu(,|$)/ {print $3}' "/proc/$PID/cgroup")
-  cat "/sys/fs/cgroup/memory$MEM/memory.limit_in_bytes" > /root/limited-memory.max
-  echo "$(cat "/sys/fs/cgroup/cpu$CPU/cpu.cfs_quota_us") $(cat "/sys/fs/cgroup/cpu$CPU/cpu.cfs_period_us")" > /root/limited-cpu.max
+  PIDS=$(awk -F: '$2 == "pids" {print $3}' "/proc/$PID/cgroup")
+  cat "/sys/fs/cgroup/memory$MEM/memory.limit_in_bytes"
+  echo 25 > "/sys/fs/cgroup/pids$PIDS/pids.max"
 fi
+docker inspect -f '{{.HostConfig.PidsLimit}}' limited

@@ -1,11 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BoxTarget } from '../src/target.js';
+import { type BoxTarget, boxPids } from '../src/target.js';
 
 /**
  * A stand-in for a lab box: a process tree in its own pid/mount/uts/ipc/net namespaces, placed in its own
- * cgroups (pids + memory + cpu), so the grader can be exercised against real kernel state. /tmp and /run
+ * cgroups (pids + memory + cpu + freezer), so the grader can be exercised against real kernel state. /tmp and /run
  * get their own tmpfs, since a copied mount namespace still writes through to the host's filesystems.
  */
 export interface FakeBox {
@@ -15,7 +15,7 @@ export interface FakeBox {
   destroy(): void;
 }
 
-const CONTROLLERS = ['pids', 'memory', 'cpu'];
+const CONTROLLERS = ['pids', 'memory', 'cpu', 'freezer'];
 
 function cgroupRoots(): string[] {
   // v1/hybrid: one directory per controller; pure v2: the unified root.
@@ -80,28 +80,26 @@ export async function startFakeBox(): Promise<FakeBox> {
       return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
     },
     destroy() {
+      // A frozen process only dies once thawed.
+      const thaw = (dir: string) => {
+        if (!existsSync(dir)) return;
+        for (const [file, value] of [
+          ['freezer.state', 'THAWED'],
+          ['cgroup.freeze', '0'],
+        ]) {
+          try {
+            writeFileSync(join(dir, file as string), value as string);
+          } catch {
+            // not a freezer cgroup
+          }
+        }
+        for (const entry of readdirSync(dir, { withFileTypes: true }))
+          if (entry.isDirectory()) thaw(join(dir, entry.name));
+      };
+      for (const dir of dirs) thaw(dir);
       for (const dir of dirs) {
         for (let i = 0; i < 50; i++) {
-          const pids = (() => {
-            try {
-              return readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
-            } catch {
-              return [];
-            }
-          })();
-          const nested = existsSync(dir)
-            ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory())
-            : [];
-          const nestedPids = nested.flatMap((e) => {
-            try {
-              return readFileSync(join(dir, e.name, 'cgroup.procs'), 'utf8')
-                .split('\n')
-                .filter(Boolean);
-            } catch {
-              return [];
-            }
-          });
-          const all = [...pids, ...nestedPids];
+          const all = boxPids({ initPid, cgroupDir: dir }).map(String);
           if (all.length === 0) break;
           for (const pid of all) {
             try {

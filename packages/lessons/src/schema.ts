@@ -113,9 +113,26 @@ export const cgroupCheck = z
       cpus: z.number().positive().optional(),
       'cpu-shares': nonNegInt.optional(),
       'contains-process': regex.optional(),
-      /** cgroupfs files of the cgroup and a regex each must match, e.g. { pids.events: "max [1-9]" }. */
+      // Kernel state normalized across v1 and v2 (see packages/grader/src/checks/cgroup.ts for the files read).
+      frozen: z.boolean().optional(),
+      'memory-peak-min': size.optional(),
+      'oom-kills-min': nonNegInt.optional(),
+      'nr-periods-min': nonNegInt.optional(),
+      'cpu-throttled-min': nonNegInt.optional(),
+      /**
+       * cgroupfs files of the cgroup and a regex each must match, e.g. { pids.events: "max [1-9]" }; a key may
+       * name alternatives, "memory.peak|memory.max_usage_in_bytes" (v2 first, then v1): the first that exists is read.
+       */
       files: z
-        .record(z.string().regex(/^[a-z][a-z0-9_]*\.[a-z0-9_.]+$/, 'must be a cgroupfs file name'), regex)
+        .record(
+          z
+            .string()
+            .regex(
+              /^[a-z][a-z0-9_]*\.[a-z0-9_.]+(?:\|[a-z][a-z0-9_]*\.[a-z0-9_.]+)*$/,
+              'must be a cgroupfs file name, or alternatives like memory.peak|memory.max_usage_in_bytes',
+            ),
+          regex,
+        )
         .optional(),
     }),
   })

@@ -121,6 +121,30 @@ const cases: Case[] = [
   },
   {
     rule: 'invalid-value',
+    spec: {
+      yaml: yamlWith(
+        '      - kind: file\n        path: /tmp/x\n        expect: { exists: true }',
+        '      - kind: cgroup\n        path: /x\n        expect: { frozen: true, oom-kills-min: 1, files: { "memory.peak|../x": "." } }',
+      ),
+    },
+    file: Y,
+    line: lineOf(BASE_YAML, '- kind: file') + 2,
+    message: /expect\.files\.memory\.peak\|\.\.\/x: Invalid key in record/,
+  },
+  {
+    rule: 'invalid-value',
+    spec: {
+      yaml: yamlWith(
+        '      - kind: file\n        path: /tmp/x\n        expect: { exists: true }',
+        '      - kind: cgroup\n        path: /x\n        expect: { memory-peak-min: 40M }',
+      ),
+    },
+    file: Y,
+    line: lineOf(BASE_YAML, '- kind: file') + 2,
+    message: /size like 64MiB/,
+  },
+  {
+    rule: 'invalid-value',
     spec: { yaml: yamlWith('minutes: 10', 'minutes: ten') },
     file: Y,
     line: 6,

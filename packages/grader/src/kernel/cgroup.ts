@@ -59,7 +59,10 @@ export function cgroupDirFor(pid: number, controller: string): { dir: string; ve
     const path = key === undefined ? undefined : membership.get(key);
     return path === undefined ? null : { dir: join(v1.mountPoint, path), version: 1 };
   }
-  const v2 = hierarchies.find((h) => h.version === 2 && h.controllers.includes(controller));
+  // v2's freezer is part of the core (cgroup.freeze), not a listed controller.
+  const v2 = hierarchies.find(
+    (h) => h.version === 2 && (h.controllers.includes(controller) || controller === 'freezer'),
+  );
   const path = membership.get('');
   return v2 && path !== undefined ? { dir: join(v2.mountPoint, path), version: 2 } : null;
 }
@@ -118,6 +121,74 @@ export function readCgroupLimits(pid: number): CgroupLimits {
     if (location) Object.assign(limits, readCgroupLimitsOfDir(location.dir, location.version, controller));
   }
   return limits;
+}
+
+/** "name value" lines (memory.events, memory.oom_control, cpu.stat, pids.events) as numbers by name. */
+export function parseFlatKeyed(text: string): Map<string, number> {
+  const values = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const [key, value] = line.trim().split(/\s+/);
+    if (key && value !== undefined && /^\d+$/.test(value)) values.set(key, Number(value));
+  }
+  return values;
+}
+
+/** The first of several cgroupfs files that exists in dir (v2 name first, then its v1 counterpart). */
+function readFirst(dir: string, files: string[]): { file: string; text: string } | null {
+  for (const file of files) {
+    const text = readValue(dir, file);
+    if (text !== null) return { file, text };
+  }
+  return null;
+}
+
+/** Freezer state: v1 freezer.state (FROZEN / FREEZING / THAWED), v2 cgroup.events' "frozen 0|1". */
+export function readFreezer(
+  dir: string,
+  version: 1 | 2,
+): { file: string; shown: string; frozen: boolean } | null {
+  if (version === 1) {
+    const state = readValue(dir, 'freezer.state');
+    return state === null ? null : { file: 'freezer.state', shown: state, frozen: state === 'FROZEN' };
+  }
+  const events = readValue(dir, 'cgroup.events');
+  const frozen = events === null ? undefined : parseFlatKeyed(events).get('frozen');
+  return frozen === undefined
+    ? null
+    : { file: 'cgroup.events', shown: `frozen ${frozen}`, frozen: frozen === 1 };
+}
+
+/** Highest memory use since the cgroup was made: v2 memory.peak, v1 memory.max_usage_in_bytes. */
+export function readMemoryPeak(dir: string): { file: string; bytes: number } | null {
+  const found = readFirst(dir, ['memory.peak', 'memory.max_usage_in_bytes']);
+  const bytes = Number(found?.text);
+  return found && Number.isFinite(bytes) ? { file: found.file, bytes } : null;
+}
+
+/** Processes the OOM killer has killed in the cgroup: oom_kill of v2 memory.events, v1 memory.oom_control. */
+export function readOomKills(dir: string): { file: string; count: number } | null {
+  const found = readFirst(dir, ['memory.events', 'memory.oom_control']);
+  const count = found && parseFlatKeyed(found.text).get('oom_kill');
+  return found && count !== undefined && count !== null ? { file: found.file, count } : null;
+}
+
+/** cpu.stat of the cpu controller (nr_periods, nr_throttled, …), the same names on v1 and v2. */
+export function readCpuStat(dir: string): Map<string, number> | null {
+  const text = readValue(dir, 'cpu.stat');
+  return text === null ? null : parseFlatKeyed(text);
+}
+
+/** A size for messages in the largest unit that fits: "64MiB", "20.2MiB", "512KiB", "100B". */
+export function describeSize(bytes: number): string {
+  for (const [unit, size] of [
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
+  ] as const) {
+    if (bytes >= size)
+      return bytes % size === 0 ? `${bytes / size}${unit}` : `${(bytes / size).toFixed(1)}${unit}`;
+  }
+  return `${bytes}B`;
 }
 
 /** Parses "64MiB", "512k", "1g", "1048576" into bytes. */
