@@ -283,6 +283,30 @@ describe('docker CLI against the engine API: containers', () => {
     expect(cli.stdout).toMatch(new RegExp(`container destroy [0-9a-f]{64} \\(.*name=${name}`));
   });
 
+  it('docker events follows live, docker start -a attaches, container prune removes stopped ones', async () => {
+    const name = d.name('live');
+    const events = d.spawnDocker(['events', '--filter', `container=${name}`, '--format', '{{.Action}}']);
+    let seen = '';
+    events.stdout?.on('data', (b: Buffer) => {
+      seen += b.toString();
+    });
+    try {
+      // The stream is open once the daemon answered; events recorded after that must arrive.
+      await new Promise((r) => setTimeout(r, 1000));
+      await d.ok(['create', '--name', name, 'busybox', 'sh', '-c', 'echo attached-out; exit 6']);
+      const started = await d.docker(['start', '-a', name]);
+      expect(started).toMatchObject({ code: 6, stdout: 'attached-out\n' });
+      await waitFor(async () => seen.includes('die'));
+      expect(seen.split('\n')).toEqual(expect.arrayContaining(['create', 'attach', 'start', 'die']));
+    } finally {
+      events.kill('SIGKILL');
+    }
+    const id = await d.ok(['inspect', '-f', '{{.Id}}', name]);
+    const pruned = await d.ok(['container', 'prune', '-f']);
+    expect(pruned).toContain(id);
+    expect((await d.docker(['inspect', name])).code).toBe(1);
+  });
+
   it.runIf(existsSync(NEW_DOCKER))('a newer docker client (API 1.50) works too: ps, run, exec', async () => {
     const bin = NEW_DOCKER;
     expect((await d.docker(['ps'], { bin })).code).toBe(0);

@@ -44,6 +44,20 @@ class Hub {
     });
   }
 
+  private readonly exits = new Map<string, number>();
+
+  /** The last exit code seen on a shim stream: what a wait reports when --rm removed the record first. */
+  recordExit(id: string, code: number): void {
+    this.exits.delete(id);
+    this.exits.set(id, code);
+    // Bounded: only recent exits matter.
+    if (this.exits.size > 1000) this.exits.delete(this.exits.keys().next().value as string);
+  }
+
+  lastExit(id: string): number | undefined {
+    return this.exits.get(id);
+  }
+
   attachmentFor(key: string): ShimAttachment | undefined {
     return this.attachments.get(key)?.values().next().value;
   }
@@ -55,6 +69,7 @@ export const hub = new Hub();
  * A run's exit seen by this server: clean it up now (exit record, --rm, restart policy) rather than wait for
  * dyshim's exit command to start a process for it. Idempotent; the generation makes a stale call a no-op.
  */
-export function exitObserved(engine: Engine, rec: ContainerRecord): void {
+export function exitObserved(engine: Engine, rec: ContainerRecord, exitCode?: number): void {
+  if (exitCode !== undefined) hub.recordExit(rec.id, exitCode);
   void cleanupContainer(engine, rec.id, rec.state.generation).catch(() => {});
 }

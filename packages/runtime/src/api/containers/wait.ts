@@ -15,7 +15,7 @@ function watchExit(engine: Engine, rec: ContainerRecord, signal: AbortSignal): P
   let code: number | undefined;
   att.onExit((e) => {
     code = e.exitCode;
-    exitObserved(engine, rec);
+    exitObserved(engine, rec, e.exitCode);
     att.close();
   });
   signal.addEventListener('abort', () => att.close(), { once: true });
@@ -24,7 +24,7 @@ function watchExit(engine: Engine, rec: ContainerRecord, signal: AbortSignal): P
     for (;;) {
       if (signal.aborted) return 0;
       const cur = await engine.containers.load(rec.id);
-      if (!cur) return rec.state.exitCode;
+      if (!cur) return hub.lastExit(rec.id) ?? rec.state.exitCode;
       const s = await effectiveState(engine, cur);
       if (!isLive(s) && s.status !== 'restarting') return s.exitCode;
       await sleep(100);
@@ -37,18 +37,20 @@ async function nextRun(
   engine: Engine,
   rec: ContainerRecord,
   signal: AbortSignal,
+  registered: () => void,
 ): Promise<{ rec: ContainerRecord; exit: Promise<number> } | undefined> {
   const generation = rec.state.generation;
   let started: { rec: ContainerRecord; exit: Promise<number> } | undefined;
   const off = hub.onNextStart(rec.id, (r) => {
     started = { rec: r, exit: watchExit(engine, r, signal) };
   });
+  registered();
   try {
     while (!started && !signal.aborted) {
       await sleep(50);
       if (started) break;
       const cur = await engine.containers.load(rec.id);
-      if (!cur) return undefined;
+      if (!cur) return { rec, exit: Promise.resolve(hub.lastExit(rec.id) ?? rec.state.exitCode) };
       if (cur.state.generation !== generation) return { rec: cur, exit: watchExit(engine, cur, signal) };
     }
     return started;
@@ -63,14 +65,21 @@ export async function waitForCondition(
   ref: string,
   condition: WaitCondition,
   signal: AbortSignal,
+  /** Called once the wait is in place (the route sends its headers then, as dockerd does). */
+  registered: () => void = () => {},
 ): Promise<number | undefined> {
   let rec = await engine.containers.get(ref);
   const s = await effectiveState(engine, rec);
-  if (condition === 'not-running' && !isLive(s) && s.status !== 'restarting') return s.exitCode;
+  if (condition === 'not-running' && !isLive(s) && s.status !== 'restarting') {
+    registered();
+    return s.exitCode;
+  }
   let exit: Promise<number>;
-  if (isLive(s)) exit = watchExit(engine, rec, signal);
-  else {
-    const run = await nextRun(engine, rec, signal);
+  if (isLive(s)) {
+    exit = watchExit(engine, rec, signal);
+    registered();
+  } else {
+    const run = await nextRun(engine, rec, signal, registered);
     if (!run) return signal.aborted ? undefined : rec.state.exitCode;
     rec = run.rec;
     exit = run.exit;

@@ -21,7 +21,7 @@ import { updateContainer } from '../../containers/update.js';
 import { baseImageFor } from '../../images/import.js';
 import { normalizeReference } from '../../images/reference.js';
 import { getArchive, headArchive, putArchive } from '../containers/archive.js';
-import { openSink, pipeShim, resizeShim } from '../containers/attach.js';
+import { openSink, pipeShim, resizeShim, type StreamSink } from '../containers/attach.js';
 import { CreateBodySchema, toCreateOptions } from '../containers/create-body.js';
 import { containerEvent } from '../containers/events.js';
 import { execIdsOf, forgetExecsOf } from '../containers/exec-store.js';
@@ -205,12 +205,13 @@ const wait = async (ctx: ApiContext) => {
     throw new ApiError(400, `invalid condition: "${condition}"`);
   await get(ctx);
   const res = requireResponse(ctx);
-  // Headers go out at once: the client knows the wait is registered before it starts the container.
-  res.writeHead(200, { 'Content-Type': 'application/json' });
-  res.flushHeaders();
   const ac = new AbortController();
   res.on('close', () => ac.abort());
-  const code = await waitForCondition(ctx.engine, id(ctx), condition, ac.signal);
+  const code = await waitForCondition(ctx.engine, id(ctx), condition, ac.signal, () => {
+    // Headers go out once the wait is in place, like dockerd's.
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.flushHeaders();
+  });
   if (code === undefined) return;
   res.end(JSON.stringify({ StatusCode: code, Error: null }));
 };
@@ -221,73 +222,73 @@ const attach = async (ctx: ApiContext) => {
   const tty = rec.config.tty;
   const wantStdin = queryBool(ctx, 'stdin') && rec.config.openStdin;
   const wantOut = queryBool(ctx, 'stdout');
+  const wantStream = queryBool(ctx, 'stream');
   const wantErr = queryBool(ctx, 'stderr');
-  const sink = openSink(ctx, tty, ctx.upgrade?.head);
-  await containerEvent(engine, rec, 'attach');
-  if (queryBool(ctx, 'logs')) {
-    await readLogs(engine, rec.id, {
-      write: (stream, text) => {
-        if ((stream === 'stdout' && !wantOut) || (stream === 'stderr' && !wantErr)) return;
-        const b = Buffer.from(text);
-        sink.write(tty ? b : muxFrame(stream === 'stdout' ? 1 : 2, b));
-      },
-    });
-  }
-  if (!queryBool(ctx, 'stream')) {
-    sink.end();
-    return;
-  }
   const shim = await loadShim();
+  const live = isLive(await effectiveState(engine, rec));
+  let sink: StreamSink | undefined;
   const connect = (replay: boolean, run: ContainerRecord) => {
     const att = shim.attachShim(engine.containers.shimDir(rec.id), { replay, stdin: wantStdin });
     hub.track(rec.id, att);
-    return pipeShim(att, sink, {
+    return pipeShim(att, sink as StreamSink, {
       tty,
       stdin: wantStdin,
       stdout: wantOut,
       stderr: wantErr,
       closeStdinOnEnd: true,
-      onExit: () => exitObserved(engine, run),
+      onExit: (code) => exitObserved(engine, run, code),
     });
   };
-  const s = await effectiveState(engine, rec);
-  if (isLive(s)) {
-    await connect(false, rec);
-    return;
-  }
-  // Attached before start (docker run, start -a): connect when it starts, replaying what it wrote meanwhile.
-  let connected = false;
-  let closed = false;
-  sink.onClose(() => {
-    closed = true;
-  });
-  await new Promise<void>((resolve) => {
-    const off = hub.onNextStart(rec.id, (r) => {
-      connected = true;
-      void connect(true, r).then(resolve);
+  // Attached before start (docker run, start -a): the client starts the container as soon as it has the
+  // 101, so the start hook is in place before that; it connects before the process runs.
+  let connected: Promise<void> | undefined;
+  const off =
+    !live && wantStream
+      ? hub.onNextStart(rec.id, (r) => {
+          connected = connect(true, r);
+        })
+      : () => {};
+  try {
+    sink = openSink(ctx, tty, ctx.upgrade?.head);
+    await containerEvent(engine, rec, 'attach');
+    if (queryBool(ctx, 'logs')) {
+      await readLogs(engine, rec.id, {
+        write: (stream, text) => {
+          if ((stream === 'stdout' && !wantOut) || (stream === 'stderr' && !wantErr)) return;
+          const b = Buffer.from(text);
+          sink?.write(tty ? b : muxFrame(stream === 'stdout' ? 1 : 2, b));
+        },
+      });
+    }
+    if (!wantStream) {
+      sink.end();
+      return;
+    }
+    if (live) {
+      await connect(false, rec);
+      return;
+    }
+    let closed = false;
+    sink.onClose(() => {
+      closed = true;
     });
-    // Started by another process (the CLI): noticed by polling.
-    const poll = async () => {
-      while (!connected && !closed) {
-        await sleep(200);
-        if (connected || closed) break;
-        const cur = await engine.containers.load(rec.id);
-        if (!cur || cur.state.generation !== rec.state.generation) {
-          connected = true;
-          off();
-          if (cur && isLive(await effectiveState(engine, cur))) await connect(true, cur);
-          else sink.end();
-          resolve();
-          return;
-        }
-      }
-      if (!connected) {
+    // Started by another process (the CLI) instead: noticed by polling.
+    while (!connected && !closed) {
+      await sleep(100);
+      if (connected || closed) break;
+      const cur = await engine.containers.load(rec.id);
+      if (!cur || cur.state.generation !== rec.state.generation) {
         off();
-        resolve();
+        if (connected) break;
+        if (cur && isLive(await effectiveState(engine, cur))) connected = connect(true, cur);
+        else sink.end();
+        break;
       }
-    };
-    void poll();
-  });
+    }
+    if (connected) await connected;
+  } finally {
+    off();
+  }
 };
 
 const resize = async (ctx: ApiContext) => {
