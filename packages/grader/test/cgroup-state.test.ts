@@ -195,6 +195,26 @@ describe('files with alternatives', () => {
   });
 });
 
+describe('confinement', () => {
+  it('never counts a host process, even through a hierarchy the box is not in (cpuset here)', async () => {
+    const { spawn } = await import('node:child_process');
+    const outsider = spawn('sleep', ['1299'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      const result = await grade({
+        kind: 'cgroup',
+        path: '/',
+        expect: { 'contains-process': '^sleep 1299$' },
+        hint,
+      });
+      expect(result.pass).toBe(false);
+      expect(result.message.en).toMatch(/no process matching/);
+    } finally {
+      outsider.kill('SIGKILL');
+    }
+  });
+});
+
 describe('the cgroup lessons cannot be passed by writing files', () => {
   it('cgroups-overview freeze: only a frozen lab14/leaf passes, whatever /root/freezer.txt says', async () => {
     const checks = await stepChecks('cgroups-overview', 'freeze');

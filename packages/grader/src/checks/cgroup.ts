@@ -95,7 +95,9 @@ function locationsAtBoxPath(target: BoxTarget, path: string): Locations | null {
   const locations: Locations = {};
   for (const controller of CONTROLLERS) {
     const base = cgroupDirFor(target.initPid, controller);
-    if (base) locations[controller] = { dir: join(base.dir, path), version: base.version };
+    // A hierarchy the box is not confined in would make `path` a host cgroup: not the box's to judge.
+    if (base && base.path !== '/')
+      locations[controller] = { dir: join(base.dir, path), version: base.version };
   }
   return locations;
 }

@@ -50,21 +50,28 @@ function hostHierarchies(): Hierarchy[] {
 }
 
 /** Host directory of a process's cgroup for one controller, and the hierarchy version holding it. */
-export function cgroupDirFor(pid: number, controller: string): { dir: string; version: 1 | 2 } | null {
+export function cgroupDirFor(
+  pid: number,
+  controller: string,
+): {
+  dir: string;
+  version: 1 | 2 /** the process's cgroup path inside the hierarchy */;
+  path: string;
+} | null {
   const membership = readProcessCgroups(pid);
   const hierarchies = hostHierarchies();
   const v1 = hierarchies.find((h) => h.version === 1 && h.controllers.includes(controller));
   if (v1) {
     const key = [...membership.keys()].find((k) => k.split(',').includes(controller));
     const path = key === undefined ? undefined : membership.get(key);
-    return path === undefined ? null : { dir: join(v1.mountPoint, path), version: 1 };
+    return path === undefined ? null : { dir: join(v1.mountPoint, path), version: 1, path };
   }
   // v2's freezer is part of the core (cgroup.freeze), not a listed controller.
   const v2 = hierarchies.find(
     (h) => h.version === 2 && (h.controllers.includes(controller) || controller === 'freezer'),
   );
   const path = membership.get('');
-  return v2 && path !== undefined ? { dir: join(v2.mountPoint, path), version: 2 } : null;
+  return v2 && path !== undefined ? { dir: join(v2.mountPoint, path), version: 2, path } : null;
 }
 
 function readValue(dir: string, file: string): string | null {
