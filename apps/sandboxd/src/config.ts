@@ -1,9 +1,13 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import type { BoxDockerMode } from './boxes/toolchain.js';
 
 const repoRoot = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const size = z.coerce.number().int().positive();
+
+/** `docker` in a box unless SANDBOXD_BOX_DOCKER says otherwise: Docker's own client on a nested daemon. */
+export const DEFAULT_BOX_DOCKER: BoxDockerMode = 'client';
 
 /** sandboxd's settings, from the environment (infra/systemd passes them); everything has a safe default. */
 export const configSchema = z.object({
@@ -15,12 +19,15 @@ export const configSchema = z.object({
   allowedOrigins: z.array(z.string()).default([]),
   dataRoot: z.string().default('/var/lib/dockyard/sandboxd'),
   runRoot: z.string().default('/run/dockyard/sandboxd'),
+  /** Lesson folders (lesson.yaml, files/, setup): boxes are prepared from them, checks read from them. */
   lessonsDir: z.string().default(join(repoRoot, 'lessons')),
+  /** How long a lesson's `lab.setup` may run in a box before it counts as failed. */
+  lessonSetupTimeoutSeconds: size.default(300),
   imageRootfs: z.string().default('/var/cache/dockyard/images/lab-debian/rootfs'),
   /** The nested engine every box binds read-only (infra/box-toolchain/build.sh). */
   toolchainDir: z.string().default('/var/cache/dockyard/box-toolchain/current'),
   /** `docker` in a box: our daemonless CLI (`cli`), or Docker's own client with a nested `dockyard daemon` (`client`). */
-  boxDocker: z.enum(['cli', 'client']).default('cli'),
+  boxDocker: z.enum(['cli', 'client']).default(DEFAULT_BOX_DOCKER),
   /** Base image cache the nested engines import from (infra/images). */
   imageCacheDir: z.string().default('/var/cache/dockyard/images'),
   idBase: size.default(1_000_000),
@@ -59,7 +66,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SandboxdCon
     allowedOrigins: env.SANDBOXD_ALLOWED_ORIGINS?.split(',').filter(Boolean),
     dataRoot: env.SANDBOXD_DATA_ROOT,
     runRoot: env.SANDBOXD_RUN_ROOT,
-    lessonsDir: env.LESSONS_DIR,
+    lessonsDir: env.SANDBOXD_LESSONS_DIR ?? env.LESSONS_DIR,
+    lessonSetupTimeoutSeconds: env.SANDBOXD_LESSON_SETUP_TIMEOUT_SECONDS,
     imageRootfs: env.SANDBOXD_IMAGE_ROOTFS,
     toolchainDir: env.SANDBOXD_TOOLCHAIN_DIR,
     imageCacheDir: env.SANDBOXD_IMAGE_CACHE_DIR,

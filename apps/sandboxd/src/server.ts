@@ -37,6 +37,7 @@ import { boxToolchain } from './boxes/toolchain.js';
 import type { SandboxdConfig } from './config.js';
 import { BoxFiles } from './files/api.js';
 import { runStepChecks } from './grading/run-checks.js';
+import { LessonPreparer, type Preparation } from './lessons/prepare.js';
 import { TerminalAttachment } from './terminals/session.js';
 
 type LabSocket = Socket<
@@ -134,6 +135,11 @@ export async function startSandboxd(
     idleTimeoutSeconds: config.idleTimeoutSeconds,
     maxLifetimeSeconds: config.maxLifetimeSeconds,
   };
+  const lessons = new LessonPreparer(
+    boxes,
+    { lessonsDir: config.lessonsDir, setupTimeoutMs: config.lessonSetupTimeoutSeconds * 1000 },
+    log,
+  );
   const { adopted, cleaned } = await boxes.init();
   log.info({ adopted: adopted.length, cleaned: cleaned.length }, 'boxes re-adopted and leftovers cleaned');
 
@@ -428,6 +434,34 @@ export async function startSandboxd(
     return pending;
   }
 
+  /** What a student is told when their lesson could not be prepared (the box itself works). */
+  function preparationMessage(prep: Preparation): { en: string; 'zh-CN': string } | undefined {
+    if (prep.setup !== 'failed') return undefined;
+    const why =
+      prep.exitCode === undefined
+        ? { en: 'its files could not be put in place', zh: '课程文件未能放置到位' }
+        : prep.exitCode < 0
+          ? { en: 'its setup did not finish in time', zh: '课程准备脚本未能按时完成' }
+          : {
+              en: `its setup failed (exit ${prep.exitCode})`,
+              zh: `课程准备脚本失败（退出码 ${prep.exitCode}）`,
+            };
+    return {
+      en: `Your lab machine is ready, but the lesson "${prep.lesson}" could not be prepared: ${why.en}. Some of its files or services may be missing; resetting the lab machine tries again.`,
+      'zh-CN': `实验机器已就绪，但课程“${prep.lesson}”的环境未能准备好：${why.zh}。部分文件或服务可能缺失；重置实验机器会重新准备。`,
+    };
+  }
+
+  /** Prepares a student's own box for the lesson of their token; never fails the connection. */
+  async function prepareLesson(box: BoxRecord, lessonId: string): Promise<Preparation> {
+    try {
+      return await lessons.prepare(box, lessonId);
+    } catch (error) {
+      log.error({ err: error, box: box.id, lesson: lessonId }, 'lesson preparation broke');
+      return { lesson: lessonId, setup: 'failed', preparedAt: new Date().toISOString(), fresh: true };
+    }
+  }
+
   lab.on('connection', async (raw) => {
     const socket = raw as LabSocket;
     const claims = socket.data.claims;
@@ -452,7 +486,14 @@ export async function startSandboxd(
       set.add(socket);
     };
     attachSocket(box);
-    socket.emit('lab:status', { state: 'ready' });
+    // The owner's box gets their lesson; staff watching it leave it as it is.
+    const prep = claims.sub === box.owner ? await prepareLesson(box, claims.lesson) : undefined;
+    if (socket.disconnected) {
+      socketsByBox.get(box.id)?.delete(socket);
+      return;
+    }
+    const prepMessage = prep && preparationMessage(prep);
+    socket.emit('lab:status', prepMessage ? { state: 'ready', message: prepMessage } : { state: 'ready' });
     log.info({ user: claims.sub, box: box.id }, 'lab connected');
 
     /** Validates a payload, runs the handler, and answers the ack with a value or a protocol error. */
@@ -581,6 +622,8 @@ export async function startSandboxd(
         box = await boxFor({ ...claims, box: undefined });
         files = new BoxFiles(box);
         attachSocket(box);
+        const message = preparationMessage(await prepareLesson(box, claims.lesson));
+        if (message) socket.emit('lab:status', { state: 'ready', message });
         return { boxId: box.id };
       }),
     );

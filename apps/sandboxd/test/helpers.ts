@@ -45,7 +45,7 @@ export function removeCgroupParent(parent: string) {
 
 export async function connect(
   url: string,
-  claims: { sub: string; role?: 'student' | 'instructor'; box?: string; limits?: LabLimits },
+  claims: { sub: string; lesson?: string; role?: 'student' | 'instructor'; box?: string; limits?: LabLimits },
   clients: Client[],
   opts: { ttlSeconds?: number; secret?: string } = {},
 ): Promise<Client> {

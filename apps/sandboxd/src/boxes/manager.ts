@@ -543,6 +543,12 @@ export class BoxManager {
     }
   }
 
+  /** A box's persistent state dir (its record and what sandboxd notes about it; removed with the box). */
+  stateDir(id: string): string {
+    this.get(id);
+    return this.boxDataDir(id);
+  }
+
   /** Where a box keeps its terminals' shim state (inside its volatile run dir). */
   terminalsDir(id: string): string {
     return join(this.boxRunDir(id), 'terminals');
