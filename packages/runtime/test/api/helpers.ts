@@ -204,6 +204,10 @@ export class ApiTestDaemon {
     await nm.teardownHost().catch(() => {});
     await fs.rm(this.base, { recursive: true, force: true });
     await fs.rm(this.run, { recursive: true, force: true });
+    // An exit cleanup that was already on its way may recreate a lock dir: give it a moment, remove again.
+    await new Promise((r) => setTimeout(r, 500));
+    await fs.rm(this.base, { recursive: true, force: true });
+    await fs.rm(this.run, { recursive: true, force: true });
   }
 }
 
