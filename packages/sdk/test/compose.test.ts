@@ -25,11 +25,21 @@ function freePort(): Promise<number> {
   });
 }
 
-function compose(args: string[]) {
-  return runProcess('docker-compose', ['--project-name', project, '--project-directory', dir, ...args], {
-    env: { ...d.clientEnv, COMPOSE_INTERACTIVE_NO_CLI: '1' },
-    timeoutMs: 180_000,
-  });
+function compose(args: string[], projectName = project, projectDir = dir, env: NodeJS.ProcessEnv = {}) {
+  return runProcess(
+    'docker-compose',
+    ['--project-name', projectName, '--project-directory', projectDir, ...args],
+    {
+      env: { ...d.clientEnv, COMPOSE_INTERACTIVE_NO_CLI: '1', ...env },
+      timeoutMs: 180_000,
+    },
+  );
+}
+
+/** Exit status 0, or the command's stderr in the failure. */
+function succeeded(r: { code: number; stderr: string }): string {
+  if (r.code !== 0) throw new Error(`docker-compose exited ${r.code}: ${r.stderr}`);
+  return r.stderr;
 }
 
 function get(url: string): Promise<{ status: number; body: string }> {
@@ -81,6 +91,7 @@ volumes:
 
 afterAll(async () => {
   await compose(['down', '-v', '--timeout', '1']).catch(() => undefined);
+  await compose(['down', '--timeout', '1'], `${project}b`, path.join(dir, 'b')).catch(() => undefined);
   await d.teardown();
 });
 
@@ -123,5 +134,51 @@ describe('docker-compose 1.29 against the engine', () => {
     expect(await docker.listNetworks({ filters: label })).toEqual([]);
     expect((await docker.listVolumes({ filters: label })).Volumes).toEqual([]);
     expect(await get(`http://127.0.0.1:${port}/`).catch(() => 'refused')).toBe('refused');
+  });
+
+  it('a second up leaves an unchanged service and its named network alone; a changed one is recreated', async () => {
+    const bdir = path.join(dir, 'b');
+    await fs.mkdir(bdir, { recursive: true });
+    const netName = `${project}-shared`;
+    const ctrName = `${project}-solo`;
+    const file = (tz: string) => `version: "3.8"
+services:
+  solo:
+    image: busybox
+    container_name: ${ctrName}
+    command: ["sleep", "600"]
+    environment:
+      TZ: ${tz}
+    networks:
+      - shared
+networks:
+  shared:
+    name: ${netName}
+`;
+    // compose 1.29 otherwise speaks the server's API version (1.47), where image inspect no longer has the
+    // ContainerConfig it reads when recreating (it fails the same way against Docker 25 and later).
+    const up = () => compose(['up', '-d'], `${project}b`, bdir, { COMPOSE_API_VERSION: '1.41' });
+    await fs.writeFile(path.join(bdir, 'docker-compose.yml'), file('UTC'));
+    succeeded(await up());
+    const netId = (await docker.getNetwork(netName).inspect()).Id;
+    const first = (await docker.getContainer(ctrName).inspect()).Id;
+
+    const again = succeeded(await up());
+    expect(again).toContain(`${ctrName} is up-to-date`);
+    expect(again).not.toContain('needs to be recreated');
+    expect((await docker.getContainer(ctrName).inspect()).Id).toBe(first);
+
+    await fs.writeFile(path.join(bdir, 'docker-compose.yml'), file('Asia/Shanghai'));
+    const changed = succeeded(await up());
+    expect(changed).toContain(`Recreating ${ctrName}`);
+    const recreated = await docker.getContainer(ctrName).inspect();
+    expect(recreated.Id).not.toBe(first);
+    expect(recreated.Config.Env).toContain('TZ=Asia/Shanghai');
+    expect(recreated.State.Running).toBe(true);
+    expect(Object.keys(recreated.NetworkSettings.Networks ?? {})).toEqual([netName]);
+    expect((await docker.getNetwork(netName).inspect()).Id).toBe(netId);
+
+    succeeded(await compose(['down', '--timeout', '1'], `${project}b`, bdir));
+    expect((await docker.listNetworks({ filters: { name: [netName] } })).length).toBe(0);
   });
 });
