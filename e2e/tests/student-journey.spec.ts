@@ -27,7 +27,8 @@ async function sandboxDown(page: Page) {
     // The page may be closed while the token is in flight (end of a test): nothing left to answer.
     const response = await route.fetch().catch(() => null);
     if (!response) return;
-    const body = await response.json();
+    const body: unknown = await response.json().catch(() => null);
+    if (!body || typeof body !== 'object') return;
     await route
       .fulfill({
         response,
