@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { boxCgroupDirs } from '../../../apps/sandboxd/src/boxes/cgroups.js';
 import { BoxManager, type BoxRecord } from '../../../apps/sandboxd/src/boxes/manager.js';
 import { removeLabNetwork } from '../../../apps/sandboxd/src/boxes/network.js';
-import { toolchainBinds } from '../../../apps/sandboxd/src/boxes/toolchain.js';
+import { boxToolchain } from '../../../apps/sandboxd/src/boxes/toolchain.js';
+import { configSchema } from '../../../apps/sandboxd/src/config.js';
 import type { BoxTarget } from '../src/target.js';
 
 /**
@@ -68,6 +69,10 @@ export class LessonBoxes {
       chain: `DYTEST-CUR-${tag}`,
     };
     const cgroupParent = `/dytest-curriculum-${tag}`;
+    // `docker` as sandboxd gives it to students: its default, or SANDBOXD_BOX_DOCKER as sandboxd reads it.
+    const docker = configSchema.shape.boxDocker.parse(process.env.SANDBOXD_BOX_DOCKER);
+    const toolchain = boxToolchain(this.toolchain, '/var/cache/dockyard/images', { docker });
+    if (!toolchain) throw new Error(`no box toolchain in ${this.toolchain}`);
     const manager = new BoxManager({
       dataRoot: join(this.work, image, 'data'),
       runRoot: join(this.work, image, 'run'),
@@ -83,7 +88,10 @@ export class LessonBoxes {
         cpus: 1,
         tmpBytes: 128 * 2 ** 20,
       },
-      extraBinds: toolchainBinds(this.toolchain, '/var/cache/dockyard/images') ?? [],
+      extraBinds: toolchain.binds,
+      initBinary: toolchain.init?.binary,
+      initArgs: toolchain.init?.args,
+      boxEnv: toolchain.env,
     });
     const cleanup = async () => {
       for (const b of manager.list()) await manager.destroy(b.id).catch(() => {});

@@ -35,6 +35,13 @@ export type BoxDockerMode = 'cli' | 'client';
 /** Where the nested daemon listens inside a box (client mode). */
 export const BOX_DOCKER_SOCKET = '/run/docker.sock';
 
+/**
+ * docker-compose 1.x (the lab image's) otherwise negotiates the engine's newest API, whose image inspect has no
+ * `ContainerConfig` any more (as in Docker ≥ 25), and then fails recreating a service with KeyError 'ContainerConfig'.
+ * 1.41 is the API of the Docker client in the box.
+ */
+const COMPOSE_ENV = ['COMPOSE_API_VERSION=1.41'];
+
 export interface BoxToolchain {
   binds: Bind[];
   /** The toolchain's box-init (a PID 1 nothing in the box can end), when this toolchain has one. */
@@ -59,7 +66,7 @@ export function boxToolchain(
   const initBinary = join(version, 'bin/box-init');
   const hasInit = existsSync(initBinary);
   if (opts.docker !== 'client') {
-    return { binds, init: hasInit ? { binary: initBinary, args: [] } : null, env: [] };
+    return { binds, init: hasInit ? { binary: initBinary, args: [] } : null, env: COMPOSE_ENV };
   }
   if (!hasInit || !existsSync(join(version, 'bin/docker-client'))) {
     throw new Error(
@@ -73,6 +80,6 @@ export function boxToolchain(
         : bind,
     ),
     init: { binary: initBinary, args: ['--on-demand', '/opt/dockyard/bin/docker-daemon'] },
-    env: [`DOCKER_HOST=unix://${BOX_DOCKER_SOCKET}`],
+    env: [`DOCKER_HOST=unix://${BOX_DOCKER_SOCKET}`, ...COMPOSE_ENV],
   };
 }
