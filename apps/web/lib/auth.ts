@@ -1,9 +1,11 @@
 import { databaseKind, databaseUrl, getDb } from '@dockyard/db';
 import { betterAuth } from 'better-auth';
 import { prismaAdapter } from 'better-auth/adapters/prisma';
+import { createAuthMiddleware, getSessionFromCtx } from 'better-auth/api';
 import { nextCookies } from 'better-auth/next-js';
 import { headers } from 'next/headers';
 import { claimFirstAdmin } from './first-admin';
+import { leaveLab } from './sandbox';
 import { getSecret } from './secrets';
 
 const port = process.env.PORT ?? '3000';
@@ -53,6 +55,15 @@ function createAuth() {
         '/sign-in/email': { window: 60, max: 5 },
         '/sign-up/email': { window: 60, max: 5 },
       },
+    },
+    hooks: {
+      // Signing out is the student leaving: sandboxd saves their box's work and stops it, before the session
+      // goes (leaveLab gives up quickly when sandboxd is down, so sign-out never waits on it for long).
+      before: createAuthMiddleware(async (ctx) => {
+        if (ctx.path !== '/sign-out') return;
+        const session = await getSessionFromCtx(ctx).catch(() => null);
+        if (session) await leaveLab(session.user.id, String(session.user.role ?? 'student'));
+      }),
     },
     plugins: [nextCookies()],
   });

@@ -2,9 +2,13 @@ import {
   type CheckResult,
   type ClientToServerEvents,
   checkResultSchema,
+  LAB_LEAVE_PATH,
   LAB_NAMESPACE,
+  type LabLeaveResult,
   type LabTokenClaims,
+  labLeaveResultSchema,
   type ProtocolError,
+  roleSchema,
   type ServerToClientEvents,
   signLabToken,
 } from '@dockyard/protocol';
@@ -66,5 +70,34 @@ export async function runLabCheck(claims: LabTokenClaims, stepId: string): Promi
     });
   } finally {
     socket.close();
+  }
+}
+
+const LEAVE_TIMEOUT_MS = 5000;
+
+/**
+ * The student leaves (sign-out): sandboxd saves their box's work and stops it. Never throws — a sandboxd that
+ * is down or slow must not keep anyone signed in — and gives up after a short timeout.
+ */
+export async function leaveLab(userId: string, role: string): Promise<LabLeaveResult | null> {
+  try {
+    // Any lesson id will do: leaving concerns every box of the user.
+    const token = await signLabToken(
+      { sub: userId, lesson: 'sign-out', role: roleSchema.catch('student').parse(role) },
+      labTokenSecret(),
+      {
+        ttlSeconds: LAB_TOKEN_TTL_SECONDS,
+      },
+    );
+    const response = await fetch(`${internalSandboxUrl().replace(/\/$/, '')}${LAB_LEAVE_PATH}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(LEAVE_TIMEOUT_MS),
+    });
+    if (!response.ok) throw new Error(`sandboxd answered ${response.status}`);
+    return labLeaveResultSchema.parse(await response.json());
+  } catch (error) {
+    console.warn(`lab leave on sign-out failed for ${userId}: ${(error as Error).message}`);
+    return null;
   }
 }

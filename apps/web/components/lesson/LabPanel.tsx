@@ -21,7 +21,7 @@ function EditorLoading() {
 export function LabPanel({ terminals }: { terminals: number }) {
   const t = useTranslations('lab');
   const locale = useLocale() as AppLocale;
-  const { status, retry, message, activeTerminal, setActiveTerminal } = useLab();
+  const { status, retry, message, stopReason, activeTerminal, setActiveTerminal } = useLab();
   const active = Number(activeTerminal.slice(1)) || 0;
   const setActive = (index: number) => setActiveTerminal(`t${index}`);
   const [editorOpen, setEditorOpen] = useState(false);
@@ -73,6 +73,28 @@ export function LabPanel({ terminals }: { terminals: number }) {
             <div className="dy-lab-overlay" data-testid="lab-overlay" role="status">
               {status === 'connecting' || status === 'starting' ? (
                 <p>{status === 'starting' ? t('starting') : t('connecting')}</p>
+              ) : status === 'error' && stopReason ? (
+                <>
+                  <h2>
+                    {stopReason === 'died'
+                      ? t('diedTitle')
+                      : stopReason === 'left'
+                        ? t('leftTitle')
+                        : t('stoppedTitle')}
+                  </h2>
+                  <p data-testid="lab-stopped" data-reason={stopReason}>
+                    {message
+                      ? message[locale]
+                      : stopReason === 'died'
+                        ? t('diedBody')
+                        : stopReason === 'left'
+                          ? t('leftBody')
+                          : t('unavailableBody')}
+                  </p>
+                  <button type="button" className="dy-button" onClick={retry} data-testid="lab-new-machine">
+                    {t('newMachine')}
+                  </button>
+                </>
               ) : status === 'error' ? (
                 <>
                   <h2>{t('errorTitle')}</h2>

@@ -3,6 +3,7 @@
 import {
   type ClientToServerEvents,
   LAB_NAMESPACE,
+  type LabStopReason,
   type LocalizedText,
   labTokenResponseSchema,
   protocolErrorSchema,
@@ -20,6 +21,8 @@ interface LabContextValue {
   socket: LabSocket | null;
   /** Why the lab stopped or failed (sandboxd's message, both languages). */
   message: LocalizedText | null;
+  /** Set when sandboxd stopped the box (`died`, `left`, …); a retry then starts a new machine. */
+  stopReason: LabStopReason | null;
   /** Bumped on every new connection, so terminals can reset and replay their scrollback. */
   generation: number;
   retry: () => void;
@@ -34,6 +37,7 @@ const LabContext = createContext<LabContextValue>({
   status: 'connecting',
   socket: null,
   message: null,
+  stopReason: null,
   generation: 0,
   retry: () => {},
   activeTerminal: 't0',
@@ -69,6 +73,7 @@ export function LabProvider({ lessonId, children }: { lessonId: string; children
   const [status, setStatus] = useState<LabStatus>('connecting');
   const [socket, setSocket] = useState<LabSocket | null>(null);
   const [message, setMessage] = useState<LocalizedText | null>(null);
+  const [stopReason, setStopReason] = useState<LabStopReason | null>(null);
   const [attempt, setAttempt] = useState(0);
   const [generation, setGeneration] = useState(0);
   const [activeTerminal, setActiveTerminal] = useState('t0');
@@ -81,6 +86,7 @@ export function LabProvider({ lessonId, children }: { lessonId: string; children
     let cancelled = false;
     setStatus('connecting');
     setMessage(null);
+    setStopReason(null);
 
     const connect = async (tokenRetries: number): Promise<void> => {
       const { token, sandboxUrl } = await fetchToken(lessonId);
@@ -113,6 +119,11 @@ export function LabProvider({ lessonId, children }: { lessonId: string; children
           // The box was reaped or reset elsewhere: say why instead of silently starting a new one.
           stopped = true;
           setMessage(payload.message ?? null);
+          setStopReason(payload.reason ?? null);
+          // Nothing more comes from a stopped box: say so now rather than on the server's disconnect.
+          settled = true;
+          setSocket(null);
+          setStatus('error');
         }
       });
       next.on('lab:error', (payload) => {
@@ -177,7 +188,17 @@ export function LabProvider({ lessonId, children }: { lessonId: string; children
   );
   return (
     <LabContext.Provider
-      value={{ status, socket, message, generation, retry, activeTerminal, setActiveTerminal, runInTerminal }}
+      value={{
+        status,
+        socket,
+        message,
+        stopReason,
+        generation,
+        retry,
+        activeTerminal,
+        setActiveTerminal,
+        runInTerminal,
+      }}
     >
       {children}
     </LabContext.Provider>
