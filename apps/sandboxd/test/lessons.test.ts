@@ -118,6 +118,9 @@ describe('a box is prepared for the lesson of the token', () => {
       '/opt/lesson\n/opt/lesson/files\n/opt/lesson/files/other.txt\n',
     );
     expect(await sh('student-a', 'cat /opt/lesson/files/other.txt')).toBe('other lesson\n');
+    // A lesson without files leaves none of the previous one's.
+    await open('student-a', 'sandbox-check');
+    expect(await sh('student-a', 'find /opt/lesson')).toBe('/opt/lesson\n/opt/lesson/files\n');
   });
 
   it('tells the student in both languages when setup fails, and the box stays usable', async () => {

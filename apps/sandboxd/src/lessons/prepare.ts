@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import { writeFileInRoot } from '@dockyard/grader';
+import { statInRoot, writeFileInRoot } from '@dockyard/grader';
 import { loadLesson } from '@dockyard/lessons';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -165,20 +165,30 @@ export class LessonPreparer {
     const entries = existsSync(filesDir) ? await listTree(filesDir, this.log) : [];
     const boxFiles = `${LESSON_BOX_DIR}/files`;
     // Directories are made by the box's own root, inside the box: nothing it has placed there can lead outside.
-    await this.boxes.exec(
-      box.id,
-      [
-        'sh',
-        '-c',
-        'rm -rf -- "$1" && mkdir -p -- "$@"',
-        'sh',
-        boxFiles,
-        ...entries.filter((e) => e.type === 'dir').map((e) => `${boxFiles}/${e.rel}`),
-      ],
-      { timeoutMs: 60_000 },
-    );
-    // Contents are written from the host, resolved inside the box's root, owned by the box's root.
+    // A box without lesson files needs nothing for a lesson without files (keeps "Start lab" fast).
     const root = `/proc/${box.pid}/root`;
+    const present = (() => {
+      try {
+        return statInRoot(root, boxFiles, { follow: false }) !== null;
+      } catch {
+        return true;
+      }
+    })();
+    if (entries.length > 0 || present) {
+      await this.boxes.exec(
+        box.id,
+        [
+          'sh',
+          '-c',
+          'rm -rf -- "$1" && mkdir -p -- "$@"',
+          'sh',
+          boxFiles,
+          ...entries.filter((e) => e.type === 'dir').map((e) => `${boxFiles}/${e.rel}`),
+        ],
+        { timeoutMs: 60_000 },
+      );
+    }
+    // Contents are written from the host, resolved inside the box's root, owned by the box's root.
     let total = 0;
     for (const entry of entries.filter((e) => e.type === 'file')) {
       const data = await readFile(join(filesDir, entry.rel));
