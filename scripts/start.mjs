@@ -43,14 +43,20 @@ function run(name, command, args, env) {
   });
 }
 
+// The web app's data (published lessons among it): sandboxd grades and prepares those lessons too.
+const webDataDir = process.env.DOCKYARD_DATA_DIR ?? path.join(root, 'apps/web/.data');
 run('sandboxd', process.execPath, ['--import', 'tsx', 'apps/sandboxd/src/main.ts'], {
   SANDBOXD_TOKEN_SECRET: secret,
   SANDBOXD_HOST: process.env.SANDBOXD_HOST ?? '0.0.0.0',
   SANDBOXD_PORT: sandboxPort,
   SANDBOXD_ALLOWED_ORIGINS: process.env.SANDBOXD_ALLOWED_ORIGINS ?? `http://${publicHost}:${webPort}`,
+  SANDBOXD_LESSONS_DIR:
+    process.env.SANDBOXD_LESSONS_DIR ??
+    `${path.join(root, 'lessons')}:${path.join(webDataDir, 'lessons-published')}`,
 });
 run('web', 'npm', ['start', '-w', 'apps/web'], {
   DOCKYARD_LAB_TOKEN_SECRET: secret,
+  DOCKYARD_DATA_DIR: webDataDir,
   // Browsers connect to sandboxd directly; the web server itself (lab checks) over loopback.
   DOCKYARD_SANDBOX_URL: process.env.DOCKYARD_SANDBOX_URL ?? `http://${publicHost}:${sandboxPort}`,
   DOCKYARD_SANDBOX_INTERNAL_URL:

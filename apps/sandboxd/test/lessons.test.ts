@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LabStatus } from '@dockyard/protocol';
@@ -139,6 +139,22 @@ describe('a box is prepared for the lesson of the token', () => {
     await expect(resolveLessonDir(lessonsDir, 'prep-basic')).resolves.toBe(join(lessonsDir, 'prep-basic'));
     for (const id of ['../fixtures', 'prep-basic/../prep-other', '.', '', 'Prep', 'no-such-lesson']) {
       await expect(resolveLessonDir(lessonsDir, id)).rejects.toThrow();
+    }
+  });
+
+  it('searches several lesson dirs in order and never leaves the one a lesson is found in', async () => {
+    const extra = mkdtempSync(join(tmpdir(), 'dytest-lessons-'));
+    try {
+      mkdirSync(join(extra, 'published-only'));
+      mkdirSync(join(extra, 'prep-basic'));
+      symlinkSync('/etc', join(extra, 'escapes'));
+      const path = `${join(extra, 'missing-root')}:${lessonsDir}:${extra}`;
+      await expect(resolveLessonDir(path, 'prep-basic')).resolves.toBe(join(lessonsDir, 'prep-basic'));
+      await expect(resolveLessonDir(path, 'published-only')).resolves.toBe(join(extra, 'published-only'));
+      await expect(resolveLessonDir(path, 'escapes')).rejects.toThrow(/outside/);
+      await expect(resolveLessonDir(path, 'nowhere')).rejects.toThrow(/no lesson nowhere/);
+    } finally {
+      rmSync(extra, { recursive: true, force: true });
     }
   });
 });

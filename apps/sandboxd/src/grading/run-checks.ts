@@ -1,11 +1,9 @@
-import { join } from 'node:path';
 import { evaluateCheck, type HostCheck } from '@dockyard/grader';
 import { loadLesson } from '@dockyard/lessons';
 import type { CheckResult } from '@dockyard/protocol';
 import { boxCgroupDirs } from '../boxes/cgroups.js';
 import type { BoxRecord } from '../boxes/manager.js';
-
-const LESSON_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+import { resolveLessonDir } from '../lessons/prepare.js';
 
 /**
  * Runs the checks of one lesson step against a box, from the host. Quiz checks are graded by the web app,
@@ -17,8 +15,7 @@ export async function runStepChecks(
   lessonId: string,
   stepId: string,
 ): Promise<CheckResult> {
-  if (!LESSON_ID.test(lessonId)) throw new Error(`invalid lesson id: ${lessonId}`);
-  const lesson = await loadLesson(join(lessonsDir, lessonId));
+  const lesson = await loadLesson(await resolveLessonDir(lessonsDir, lessonId));
   const step = lesson.steps.find((s) => s.id === stepId);
   if (!step) throw new Error(`lesson ${lessonId} has no step ${stepId}`);
   const cgroupDir = boxCgroupDirs(box.pid)[0];

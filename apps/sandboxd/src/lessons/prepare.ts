@@ -43,20 +43,29 @@ export class LessonPrepError extends Error {
   }
 }
 
-/** A lesson's folder inside `lessonsDir`, for an id from a token: a kebab id whose real path stays inside. */
+/**
+ * A lesson's folder for an id from a token: a kebab id whose real path stays inside one of the lesson roots.
+ * `lessonsDir` is a search path like PATH (`/srv/course:/var/lib/dockyard/web/lessons-published`): the first
+ * root holding the lesson wins, so the course and lessons instructors published are both found.
+ */
 export async function resolveLessonDir(lessonsDir: string, lessonId: string): Promise<string> {
   if (lessonId.length > 100 || !LESSON_ID.test(lessonId)) {
     throw new LessonPrepError(`invalid lesson id: ${JSON.stringify(lessonId.slice(0, 100))}`);
   }
-  const root = await realpath(lessonsDir);
-  let dir: string;
-  try {
-    dir = await realpath(join(root, lessonId));
-  } catch {
-    throw new LessonPrepError(`no lesson ${lessonId} in ${root}`);
+  const roots = lessonsDir.split(':').filter(Boolean);
+  for (const candidate of roots) {
+    let root: string;
+    let dir: string;
+    try {
+      root = await realpath(candidate);
+      dir = await realpath(join(root, lessonId));
+    } catch {
+      continue;
+    }
+    if (!dir.startsWith(root + sep)) throw new LessonPrepError(`lesson ${lessonId} lies outside ${root}`);
+    return dir;
   }
-  if (!dir.startsWith(root + sep)) throw new LessonPrepError(`lesson ${lessonId} lies outside ${root}`);
-  return dir;
+  throw new LessonPrepError(`no lesson ${lessonId} in ${roots.join(', ')}`);
 }
 
 interface LessonFile {
