@@ -1,6 +1,7 @@
 // The lab for real: a sandboxd (started by playwright.config.ts) gives the student a box; the browser
 // talks to it with a token from the web app. Runs after student-journey.spec.ts (alphabetical, one worker),
 // whose admin account plays the student who finds the host full.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +24,8 @@ test.describe.configure({ mode: 'serial' });
 
 let context: BrowserContext;
 let page: Page;
+// Every console error from the leave / died tests on (earlier tests provoke expected socket errors).
+const consoleErrors: string[] = [];
 
 /** The terminal's visible lines (xterm's DOM renderer), trailing blanks removed. */
 async function terminalLines(terminalId = 't0'): Promise<string[]> {
@@ -186,4 +189,102 @@ test('a second student on a full host is told so in their language', async ({ br
     { timeout: 30_000 },
   );
   await other.close();
+});
+
+/** Host pid of PID 1 in the pid namespace of the process whose command line is `argv`: the box's init. */
+function boxInitPid(argv: string[]): number {
+  const wanted = `${argv.join('\0')}\0`;
+  const pids = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  const read = (file: string) => {
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch {
+      return null; // gone meanwhile
+    }
+  };
+  const marker = pids.find((pid) => read(`/proc/${pid}/cmdline`) === wanted);
+  if (!marker) throw new Error(`no process ${argv.join(' ')}`);
+  const namespace = fs.readlinkSync(`/proc/${marker}/ns/pid`);
+  for (const pid of pids) {
+    const nspid = /^NSpid:\s+(.*)$/m
+      .exec(read(`/proc/${pid}/status`) ?? '')?.[1]
+      ?.trim()
+      .split(/\s+/);
+    if (nspid?.at(-1) !== '1') continue;
+    try {
+      if (fs.readlinkSync(`/proc/${pid}/ns/pid`) === namespace) return Number(pid);
+    } catch {}
+  }
+  throw new Error(`no init in the pid namespace of ${marker}`);
+}
+
+test('signing out leaves the lab: other tabs are told, the box stops and the work is kept', async () => {
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
+  await page.goto(`/en${lessonPath}`);
+  await waitForPrompt();
+  await typeInTerminal('echo kept-through-leave > /root/kept.txt; sleep 4242 & echo written');
+  await expectTerminalLine('written');
+
+  // A second tab of the same student watches the same box.
+  const other = await context.newPage();
+  other.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
+  await other.goto(`/zh-CN${lessonPath}`);
+  await expect(other.getByTestId('lab-status')).toHaveAttribute('class', /dy-lab-connected/, {
+    timeout: 60_000,
+  });
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('link', { name: 'Sign in' })).toBeVisible();
+  await expect(other.getByTestId('lab-stopped')).toHaveAttribute('data-reason', 'left');
+  await expect(other.getByTestId('lab-stopped')).toHaveText('你已离开实验，实验机器已停止，你的文件已保存。');
+  await expect(other.getByTestId('lab-new-machine')).toHaveText('启动新的实验机');
+  await other.close();
+
+  await page.goto('/en/sign-in');
+  await page.locator('input[name=email]').fill(student.email);
+  await page.locator('input[name=password]').fill(student.password);
+  await page.locator('form button[type=submit]').click();
+  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+  await page.goto(`/en${lessonPath}`);
+  await waitForPrompt();
+  // A new box (the old one's sleep is gone) with the file restored from the saved layer.
+  await typeInTerminal('clear; pgrep -fx "sleep 4242" || echo no-old-processes; cat /root/kept.txt');
+  await expectTerminalLine('no-old-processes');
+  await expectTerminalLine('kept-through-leave');
+});
+
+test('a box whose init dies says so, and a new machine starts with the work restored', async () => {
+  const marker = `7${crypto.randomInt(100_000, 999_999)}`;
+  await typeInTerminal(`echo after-death > /root/died.txt; sleep ${marker} & echo marked`);
+  await expectTerminalLine('marked');
+  let init = 0;
+  await expect
+    .poll(() => {
+      try {
+        init = boxInitPid(['sleep', marker]);
+        return true;
+      } catch {
+        return false;
+      }
+    })
+    .toBe(true);
+  process.kill(init, 'SIGKILL');
+
+  await expect(page.getByTestId('lab-stopped')).toHaveAttribute('data-reason', 'died', { timeout: 20_000 });
+  await expect(page.getByTestId('lab-stopped')).toContainText('its first process ended');
+  await expect(page.getByRole('heading', { name: 'Your lab machine stopped' })).toBeVisible();
+  await page.getByTestId('lab-new-machine').click();
+  await waitForPrompt();
+  await typeInTerminal(`clear; pgrep -fx "sleep ${marker}" || echo fresh-box; cat /root/died.txt /root/kept.txt`);
+  await expectTerminalLine('fresh-box');
+  await expectTerminalLine('after-death');
+  await expectTerminalLine('kept-through-leave');
+});
+
+test('the browser console stayed free of errors while leaving and restarting', () => {
+  expect(consoleErrors).toEqual([]);
 });
