@@ -279,7 +279,9 @@ test('a box whose init dies says so, and a new machine starts with the work rest
   await expect(page.getByRole('heading', { name: 'Your lab machine stopped' })).toBeVisible();
   await page.getByTestId('lab-new-machine').click();
   await waitForPrompt();
-  await typeInTerminal(`clear; pgrep -fx "sleep ${marker}" || echo fresh-box; cat /root/died.txt /root/kept.txt`);
+  await typeInTerminal(
+    `clear; pgrep -fx "sleep ${marker}" || echo fresh-box; cat /root/died.txt /root/kept.txt`,
+  );
   await expectTerminalLine('fresh-box');
   await expectTerminalLine('after-death');
   await expectTerminalLine('kept-through-leave');

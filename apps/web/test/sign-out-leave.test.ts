@@ -43,12 +43,10 @@ async function deadUrl(): Promise<string> {
 }
 
 async function signedIn(email: string): Promise<{ headers: Headers; userId: string }> {
-  const { headers, response } = await auth
-    .getAuth()
-    .api.signUpEmail({
-      body: { name: 'Leaver', email, password: 'correct-horse-leave' },
-      returnHeaders: true,
-    });
+  const { headers, response } = await auth.getAuth().api.signUpEmail({
+    body: { name: 'Leaver', email, password: 'correct-horse-leave' },
+    returnHeaders: true,
+  });
   const cookie = headers
     .getSetCookie()
     .map((c) => c.split(';')[0])
