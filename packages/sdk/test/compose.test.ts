@@ -113,12 +113,13 @@ describe('docker-compose 1.29 against the engine', () => {
       const r = await compose(['logs', '--no-color', 'client']);
       return r.stdout.includes('fetched: hello from a named volume') ? r.stdout : undefined;
     }, 60_000);
-    expect(logs).toMatch(/client_\d+\s+\| fetched: hello from a named volume/);
+    expect(logs).toMatch(/client_1\s+\| fetched: hello from a named volume/);
 
     const ps = await compose(['ps']);
     expect(ps.code).toBe(0);
     expect(ps.stdout).toMatch(new RegExp(`${project}_web_1\\s.*Up.*127\\.0\\.0\\.1:${port}->8080/tcp`));
-    expect(ps.stdout).toMatch(new RegExp(`${project}_client_\\d+\\s.*Up`));
+    expect(ps.stdout).toMatch(new RegExp(`${project}_client_1\\s.*Up`));
+    expect(ps.stdout.split('\n').filter((l) => l.startsWith(`${project}_`))).toHaveLength(2);
 
     // What compose made, seen through the sdk.
     const label = { label: [`com.docker.compose.project=${project}`] };
@@ -155,9 +156,9 @@ networks:
   shared:
     name: ${netName}
 `;
-    // compose 1.29 otherwise speaks the server's API version (1.47), where image inspect no longer has the
-    // ContainerConfig it reads when recreating (it fails the same way against Docker 25 and later).
-    const up = () => compose(['up', '-d'], `${project}b`, bdir, { COMPOSE_API_VERSION: '1.41' });
+    // compose 1.29 speaks the server's API version (1.47) and reads image inspect's ContainerConfig when it
+    // recreates: the engine keeps that field at every version so this works without COMPOSE_API_VERSION.
+    const up = () => compose(['up', '-d'], `${project}b`, bdir);
     await fs.writeFile(path.join(bdir, 'docker-compose.yml'), file('UTC'));
     succeeded(await up());
     const netId = (await docker.getNetwork(netName).inspect()).Id;

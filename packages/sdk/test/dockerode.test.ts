@@ -130,6 +130,25 @@ describe('dockerode against the engine', () => {
     expect((await c.wait()).StatusCode).toBe(0);
   });
 
+  it('attach with stdin: the options body is not taken for input', async () => {
+    const c = await docker.createContainer({
+      name: d.name('odin'),
+      Image: 'busybox',
+      Cmd: ['sh', '-c', 'read line; echo "got:$line"'],
+      OpenStdin: true,
+      StdinOnce: true,
+      AttachStdin: true,
+      AttachStdout: true,
+    });
+    made.push(c);
+    const stream = await c.attach({ stream: true, stdin: true, stdout: true, hijack: true });
+    await c.start();
+    stream.write('typed\n');
+    stream.end();
+    expect((await demuxed(stream)).stdout).toBe('got:typed\n');
+    expect((await c.wait()).StatusCode).toBe(0);
+  });
+
   it('networks and volumes', async () => {
     const netName = d.name('odnet');
     const net = await docker.createNetwork({

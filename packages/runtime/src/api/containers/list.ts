@@ -13,13 +13,14 @@ export async function listContainers(
 ): Promise<Record<string, unknown>[]> {
   for (const k of Object.keys(o.filters))
     if (!KNOWN_FILTERS.has(k)) throw new ApiError(400, `invalid filter '${k}'`);
-  let recs = await engine.containers.list();
+  const recs = await engine.containers.list();
   recs.sort((a, b) => Date.parse(b.created) - Date.parse(a.created));
   const out: Record<string, unknown>[] = [];
   const f = o.filters;
   const showAll = o.all || (o.limit !== undefined && o.limit > 0) || !!f.status?.length || !!f.exited?.length;
-  if (o.limit !== undefined && o.limit > 0) recs = recs.slice(0, o.limit);
   for (const r of recs) {
+    // Docker filters first, then keeps the newest `limit`.
+    if (o.limit !== undefined && o.limit > 0 && out.length >= o.limit) break;
     const s = await effectiveState(engine, r);
     if (!showAll && !isLive(s) && s.status !== 'restarting') continue;
     if (!matches(r, s, f)) continue;
@@ -30,6 +31,8 @@ export async function listContainers(
 
 function matches(r: ContainerRecord, s: ContainerRecord['state'], f: Record<string, string[]>): boolean {
   const any = (k: string, test: (v: string) => boolean) => !f[k]?.length || (f[k] ?? []).some(test);
+  // Several labels narrow the list (compose selects a service by project AND service label).
+  const every = (k: string, test: (v: string) => boolean) => (f[k] ?? []).every(test);
   return (
     any('status', (v) => s.status === v) &&
     any('exited', (v) => s.status === 'exited' && String(s.exitCode) === v) &&
@@ -49,7 +52,7 @@ function matches(r: ContainerRecord, s: ContainerRecord['state'], f: Record<stri
         r.imageId === v ||
         r.imageId.replace('sha256:', '').startsWith(v.replace('sha256:', '')),
     ) &&
-    any('label', (v) => {
+    every('label', (v) => {
       const eq = v.indexOf('=');
       if (eq === -1) return v in r.config.labels;
       return r.config.labels[v.slice(0, eq)] === v.slice(eq + 1);

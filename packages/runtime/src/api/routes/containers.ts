@@ -21,7 +21,7 @@ import { updateContainer } from '../../containers/update.js';
 import { baseImageFor } from '../../images/import.js';
 import { normalizeReference } from '../../images/reference.js';
 import { getArchive, headArchive, putArchive } from '../containers/archive.js';
-import { openSink, pipeShim, resizeShim, type StreamSink } from '../containers/attach.js';
+import { openSink, pipeShim, readUpgradeBody, resizeShim, type StreamSink } from '../containers/attach.js';
 import { CreateBodySchema, toCreateOptions } from '../containers/create-body.js';
 import { containerEvent } from '../containers/events.js';
 import { execIdsOf, forgetExecsOf } from '../containers/exec-store.js';
@@ -249,7 +249,9 @@ const attach = async (ctx: ApiContext) => {
         })
       : () => {};
   try {
-    sink = openSink(ctx, tty, ctx.upgrade?.head);
+    // Some clients (dockerode) send their options as a JSON body: what follows it is early stdin.
+    const early = ctx.upgrade ? (await readUpgradeBody(ctx)).rest : undefined;
+    sink = openSink(ctx, tty, early);
     await containerEvent(engine, rec, 'attach');
     if (queryBool(ctx, 'logs')) {
       await readLogs(engine, rec.id, {

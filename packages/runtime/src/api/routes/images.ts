@@ -213,8 +213,8 @@ export async function inspectBody(engine: Engine, id: string, apiVersion: string
     Metadata: { LastTagTime: '0001-01-01T00:00:00Z' },
   };
   if (typeof c.variant === 'string') body.Variant = c.variant;
-  // Removed from the API in 1.45.
-  if (olderThan(apiVersion, '1.45')) Object.assign(body, { Container: '', ContainerConfig: {} });
+  // Docker dropped these in 1.45, but docker-compose 1.x reads ContainerConfig at any version it negotiates.
+  Object.assign(body, { Container: '', ContainerConfig: {} });
   if (olderThan(apiVersion, '1.44')) body.VirtualSize = img.size;
   return body;
 }
