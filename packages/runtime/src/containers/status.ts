@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { cgroupReader } from '../cgroups/index.js';
 import type { Engine } from '../engine.js';
+import { readShimPid } from '../shim/exit.js';
 import { readJson } from '../state/files.js';
 import type { ContainerRecord } from './record.js';
 
@@ -56,7 +57,18 @@ export async function effectiveState(
       finishedAt: exit.finishedAt ?? s.finishedAt,
     };
   }
-  if (!pidAlive(s.pid)) return { ...s, status: 'exited', pid: 0, exitCode: 255 };
+  if (!pidAlive(s.pid)) {
+    // The process is gone; its shim (which reaps it) writes the exit file a moment later. While the shim is
+    // alive, wait for that record rather than report a made-up 255.
+    const shimDir = engine.containers.shimDir(rec.id);
+    const deadline = Date.now() + 2000;
+    while (Date.now() < deadline && pidAlive((await readShimPid(shimDir).catch(() => null)) ?? 0)) {
+      await new Promise((r) => setTimeout(r, 20));
+      if (await readExitFile(shimDir)) return effectiveState(engine, rec);
+    }
+    if (await readExitFile(shimDir)) return effectiveState(engine, rec);
+    return { ...s, status: 'exited', pid: 0, exitCode: 255 };
+  }
   return s;
 }
 
