@@ -4,6 +4,7 @@ import { DockyardError } from '../errors.js';
 import { recordEvent } from '../events.js';
 import { loadImages, saveImages } from '../images/archive.js';
 import { importBaseImage, importTarball, openInput, parseChanges } from '../images/import.js';
+import { intermediateImageIds } from '../images/intermediate.js';
 import { type ProgressMessage, pullImage } from '../images/pull.js';
 import { pushImage } from '../images/push.js';
 import { normalizeReference } from '../images/reference.js';
@@ -33,9 +34,20 @@ export function registerImageCommands(parent: Command, grouped: boolean): void {
     .action(
       async (
         repo: string | undefined,
-        f: { quiet?: boolean; trunc: boolean; filter: string[]; format?: string; digests?: boolean },
+        f: {
+          quiet?: boolean;
+          trunc: boolean;
+          filter: string[];
+          format?: string;
+          digests?: boolean;
+          all?: boolean;
+        },
       ) => {
-        const images = await engine().images.list();
+        let images = await engine().images.list();
+        if (!f.all) {
+          const hidden = intermediateImageIds(images);
+          images = images.filter((img) => !hidden.has(img.id));
+        }
         const dangling = f.filter.find((x) => x.startsWith('dangling='))?.split('=')[1];
         const rows: Record<string, string>[] = [];
         for (const img of images) {

@@ -2,7 +2,10 @@ import { promises as fs } from 'node:fs';
 import type { Engine } from '../engine.js';
 import { DockyardError } from '../errors.js';
 import { baseImageFor, importBaseImage } from '../images/import.js';
-import { normalizeReference, parseReference } from '../images/reference.js';
+import { pullImage } from '../images/pull.js';
+import { normalizeReference } from '../images/reference.js';
+import { authFromDockerConfig, RegistryError } from '../images/registry.js';
+import { parseRemoteReference } from '../images/registry-reference.js';
 import { withLock } from '../state/lock.js';
 import { generateName, newContainerId, VALID_NAME } from './names.js';
 import {
@@ -62,16 +65,25 @@ export async function ensureImage(engine: Engine, ref: string, log: (s: string) 
   log(`Unable to find image '${norm}' locally`);
   const base = baseImageFor(norm);
   if (!base) {
-    const repo = (() => {
-      try {
-        return parseReference(ref).repo;
-      } catch {
-        return ref;
+    // Like `docker run`: pull what isn't here from its registry (Docker Hub stays off unless configured).
+    try {
+      const pulled = await pullImage(engine, ref, {
+        auth: await authFromDockerConfig(parseRemoteReference(ref).domain),
+        progress: (m) => {
+          if (m.status && m.progressDetail?.current === undefined)
+            log(m.id ? `${m.id}: ${m.status}` : m.status);
+        },
+      });
+      return pulled.id;
+    } catch (e) {
+      if (
+        e instanceof RegistryError ||
+        (e instanceof DockyardError && !e.message.startsWith('Error response'))
+      ) {
+        throw new DockyardError(`Error response from daemon: ${e.message}`, 1);
       }
-    })();
-    throw new DockyardError(
-      `Error response from daemon: pull access denied for ${repo}, repository does not exist or may require 'docker login'`,
-    );
+      throw e;
+    }
   }
   await withLock(engine.cfg.root, `base-image-${base}`, async () => {
     if (!(await engine.images.resolve(norm))) await importBaseImage(engine.images, base);

@@ -83,7 +83,7 @@ export class ApiTestDaemon {
     this.daemon.stderr?.on('data', (d: Buffer) => {
       this.daemonStderr += d.toString();
     });
-    await waitFor(async () => existsSync(this.socket) && (await this.ping()), 30_000);
+    await waitFor(async () => existsSync(this.socket) && (await this.ping()), 90_000);
   }
 
   private ping(): Promise<boolean> {

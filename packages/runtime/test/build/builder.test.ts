@@ -80,6 +80,13 @@ describe('dockyard build', () => {
     firstId = built?.[1] as string;
     const run = await te.dy(['run', '--rm', 'dyb-multi:1']);
     expect(run.stdout).toBe('first\nsecond\nhello student fallback\n');
+    // Each step's image exists, but like docker, `images` hides those intermediates unless asked for all.
+    const ids = async (args: string[]) =>
+      (await te.dy(['images', '-q', ...args])).stdout.split('\n').filter(Boolean);
+    const visible = await ids([]);
+    const all = await ids(['-a']);
+    expect(visible).toContain(firstId);
+    expect(all.length).toBeGreaterThan(visible.length + 5);
     await expectNoLeftovers();
   });
 

@@ -139,6 +139,20 @@ describe('registry pull and push (Debian docker-registry on loopback)', () => {
     expect(digestOf(second)).toBe(digestOf(first));
   });
 
+  it('run of an image that is only in the registry pulls it first, like docker run', async () => {
+    const ref = `${reg.host}/${repoName('runpull')}:v1`;
+    await t.ok(['tag', 'busybox', ref]);
+    await t.ok(['push', ref]);
+    await t.ok(['rmi', ref]);
+    const run = await t.dy(['run', '--rm', ref, 'echo', 'ran-after-pull']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`Unable to find image '${ref}' locally`);
+    expect(run.stdout.trim()).toBe('ran-after-pull');
+    const missing = await t.dy(['run', '--rm', `${reg.host}/${repoName('absent')}:v1`, 'true']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/Error response from daemon: manifest for .* not found: manifest unknown/);
+  });
+
   it('mounts a blob from another repository of the same registry instead of uploading it', async () => {
     const ref = `${reg.host}/${repoName('mount')}:v1`;
     await t.ok(['tag', 'busybox', ref]);

@@ -5,6 +5,7 @@ import { DockyardError } from '../../errors.js';
 import { recordEvent } from '../../events.js';
 import { loadImages, saveImages } from '../../images/archive.js';
 import { importTarball, parseChanges } from '../../images/import.js';
+import { intermediateImageIds } from '../../images/intermediate.js';
 import { type ProgressMessage, pullImage } from '../../images/pull.js';
 import { pushImage } from '../../images/push.js';
 import { normalizeReference } from '../../images/reference.js';
@@ -136,6 +137,10 @@ function summary(img: ImageRecord, containers: number, apiVersion: string) {
 async function list(ctx: ApiContext): Promise<void> {
   const f = knownFilters(ctx, ['dangling', 'label', 'reference', 'before', 'since', 'until']);
   let images = await ctx.engine.images.list();
+  if (!queryBool(ctx, 'all')) {
+    const hidden = intermediateImageIds(images);
+    images = images.filter((i) => !hidden.has(i.id));
+  }
   if (f.dangling) {
     const want = filterBool(f.dangling, 'dangling');
     images = images.filter((i) => !i.tags.length === want);
