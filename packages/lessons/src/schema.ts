@@ -1,4 +1,6 @@
 // zod schemas for lesson.yaml and every check kind. Objects are strict: unknown keys are errors.
+
+import { labLimitsSchema as tokenLabLimitsSchema } from '@dockyard/protocol';
 import { z } from 'zod';
 
 export const LOCALES = ['zh-CN', 'en'] as const;
@@ -396,44 +398,14 @@ export const stepSchema = z.strictObject({
 });
 export type Step = z.infer<typeof stepSchema>;
 
-/** What a lesson's box needs at most (sandboxd clamps each to the host's maxima; absent = host defaults). */
-export const labLimitsSchema = z
-  .strictObject({
-    memoryMiB: z
-      .number()
-      .int()
-      .min(16)
-      .max(1024 * 1024)
-      .optional(),
-    pids: z.number().int().min(16).max(1_000_000).optional(),
-    cpus: z.number().min(0.05).max(1024).optional(),
-    diskMiB: z
-      .number()
-      .int()
-      .min(64)
-      .max(1024 * 1024)
-      .optional(),
-    idleMinutes: z
-      .number()
-      .int()
-      .min(1)
-      .max(7 * 24 * 60)
-      .optional(),
-    lifetimeMinutes: z
-      .number()
-      .int()
-      .min(1)
-      .max(7 * 24 * 60)
-      .optional(),
-  })
-  .refine(
-    (l) =>
-      l.idleMinutes === undefined || l.lifetimeMinutes === undefined || l.idleMinutes <= l.lifetimeMinutes,
-    {
-      message: 'idleMinutes cannot exceed lifetimeMinutes',
-      path: ['idleMinutes'],
-    },
-  );
+/**
+ * What a lesson's box needs at most (sandboxd clamps each to the host's maxima; absent = host defaults). The same
+ * fields travel in the signed lab token, so the token's schema is the one definition.
+ */
+export const labLimitsSchema = tokenLabLimitsSchema.refine(
+  (l) => l.idleMinutes === undefined || l.lifetimeMinutes === undefined || l.idleMinutes <= l.lifetimeMinutes,
+  { message: 'idleMinutes cannot exceed lifetimeMinutes', path: ['idleMinutes'] },
+);
 export type LabLimits = z.infer<typeof labLimitsSchema>;
 
 export const labSchema = z.strictObject({
