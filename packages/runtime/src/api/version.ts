@@ -24,3 +24,11 @@ export const baseHeaders = (): Record<string, string> => ({
   Ostype: 'linux',
   Server: `Dockyard/${ENGINE_VERSION} (linux)`,
 });
+
+const versionPart = (v: string, k: number) => Number.parseInt(v.split('.')[k] ?? '0', 10);
+/** True when the client's API version is older than `v` (e.g. "1.44"). */
+export function olderThan(apiVersion: string, v: string): boolean {
+  const [a, b] = [versionPart(apiVersion, 0), versionPart(apiVersion, 1)];
+  const [c, d] = [versionPart(v, 0), versionPart(v, 1)];
+  return a < c || (a === c && b < d);
+}

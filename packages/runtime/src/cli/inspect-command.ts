@@ -1,52 +1,13 @@
 import { inspectContainer } from '../containers/inspect.js';
 import { DockyardError } from '../errors.js';
+import { inspectImageBody } from '../images/inspect.js';
 import { err, exit, getEngine, out } from './common.js';
 import { renderTemplate } from './format.js';
 
 export type ObjectType = 'container' | 'image' | 'volume' | 'network';
 
-export async function inspectImage(id: string): Promise<Record<string, unknown>> {
-  const e = getEngine();
-  const img = await e.images.get(id);
-  const c = img.config;
-  return {
-    Id: img.id,
-    RepoTags: img.tags,
-    RepoDigests: [],
-    Parent: '',
-    Comment: c.history?.[c.history.length - 1]?.comment ?? '',
-    Created: img.created,
-    DockerVersion: '',
-    Author: c.author ?? '',
-    Config: {
-      Hostname: '',
-      Domainname: '',
-      User: c.config?.User ?? '',
-      Env: c.config?.Env ?? null,
-      Cmd: c.config?.Cmd ?? null,
-      Image: '',
-      Volumes: c.config?.Volumes ?? null,
-      WorkingDir: c.config?.WorkingDir ?? '',
-      Entrypoint: c.config?.Entrypoint ?? null,
-      Labels: c.config?.Labels ?? null,
-      ExposedPorts: c.config?.ExposedPorts ?? undefined,
-      StopSignal: c.config?.StopSignal ?? undefined,
-    },
-    Architecture: c.architecture,
-    Os: c.os,
-    Size: img.size,
-    GraphDriver: {
-      Name: 'overlay2',
-      Data: {
-        LowerDir: [...c.rootfs.diff_ids]
-          .reverse()
-          .map((d) => e.images.layerDiff(d))
-          .join(':'),
-      },
-    },
-    RootFS: { Type: 'layers', Layers: c.rootfs.diff_ids },
-    Metadata: { LastTagTime: '0001-01-01T00:00:00Z' },
-  };
+export function inspectImage(id: string): Promise<Record<string, unknown>> {
+  return inspectImageBody(getEngine(), id);
 }
 
 async function findObject(ref: string, type?: ObjectType): Promise<Record<string, unknown> | undefined> {

@@ -5,6 +5,7 @@ import { DockyardError } from '../../errors.js';
 import { recordEvent } from '../../events.js';
 import { loadImages, saveImages } from '../../images/archive.js';
 import { importTarball, parseChanges } from '../../images/import.js';
+import { inspectImageBody } from '../../images/inspect.js';
 import { intermediateImageIds } from '../../images/intermediate.js';
 import { type ProgressMessage, pullImage } from '../../images/pull.js';
 import { pushImage } from '../../images/push.js';
@@ -16,17 +17,10 @@ import { removeImage } from '../../images/remove.js';
 import type { ImageRecord } from '../../images/types.js';
 import { type ApiContext, ApiError, queryBool, type Route, requireResponse, sendJson } from '../http.js';
 import { queryInt } from '../query.js';
+import { olderThan } from '../version.js';
 import { filterBool, knownFilters, matchesLabels, untilMillis } from './filters.js';
 
 const unix = (iso: string) => Math.floor(Date.parse(iso) / 1000) || 0;
-const before = (v: string, k: number) => Number.parseInt(v.split('.')[k] ?? '0', 10);
-/** True when the client's API version is older than `v` (e.g. "1.44"). */
-export function olderThan(apiVersion: string, v: string): boolean {
-  const [a, b] = [before(apiVersion, 0), before(apiVersion, 1)];
-  const [c, d] = [before(v, 0), before(v, 1)];
-  return a < c || (a === c && b < d);
-}
-
 /** Engine and registry errors as the API reports them: status and Docker's sentence. */
 export function apiError(e: unknown): unknown {
   if (e instanceof RegistryError) return new ApiError(e.status >= 400 ? e.status : 500, e.message);
@@ -168,62 +162,6 @@ async function list(ctx: ApiContext): Promise<void> {
   );
 }
 
-/** Docker's ImageInspect. */
-export async function inspectBody(engine: Engine, id: string, apiVersion: string) {
-  const img = await engine.images.get(id);
-  const c = img.config;
-  const cc = c.config ?? {};
-  const body: Record<string, unknown> = {
-    Id: img.id,
-    RepoTags: img.tags,
-    RepoDigests: img.digests,
-    Parent: '',
-    Comment: c.comment ?? c.history?.[c.history.length - 1]?.comment ?? '',
-    Created: img.created,
-    DockerVersion: '',
-    Author: c.author ?? '',
-    Config: {
-      Hostname: '',
-      Domainname: '',
-      User: '',
-      AttachStdin: false,
-      AttachStdout: false,
-      AttachStderr: false,
-      Tty: false,
-      OpenStdin: false,
-      StdinOnce: false,
-      Env: null,
-      Cmd: null,
-      Image: '',
-      Volumes: null,
-      WorkingDir: '',
-      Entrypoint: null,
-      OnBuild: null,
-      Labels: null,
-      ...cc,
-    },
-    Architecture: c.architecture,
-    Os: c.os,
-    Size: img.size,
-    GraphDriver: {
-      Name: 'overlay2',
-      Data: {
-        LowerDir: [...c.rootfs.diff_ids]
-          .reverse()
-          .map((d) => engine.images.layerDiff(d))
-          .join(':'),
-      },
-    },
-    RootFS: { Type: 'layers', Layers: c.rootfs.diff_ids },
-    Metadata: { LastTagTime: '0001-01-01T00:00:00Z' },
-  };
-  if (typeof c.variant === 'string') body.Variant = c.variant;
-  // Docker dropped these in 1.45, but docker-compose 1.x reads ContainerConfig at any version it negotiates.
-  Object.assign(body, { Container: '', ContainerConfig: {} });
-  if (olderThan(apiVersion, '1.44')) body.VirtualSize = img.size;
-  return body;
-}
-
 async function history(engine: Engine, id: string) {
   const img = await engine.images.get(id);
   const c = img.config;
@@ -257,7 +195,7 @@ async function getImage(ctx: ApiContext): Promise<void> {
   if (!name) throw new ApiError(404, 'page not found');
   if (action === 'get') return save(ctx, [name]);
   const id = await requireImage(ctx.engine, name);
-  if (action === 'json') return sendJson(ctx, 200, await inspectBody(ctx.engine, id, ctx.apiVersion));
+  if (action === 'json') return sendJson(ctx, 200, await inspectImageBody(ctx.engine, id, ctx.apiVersion));
   if (action === 'history') return sendJson(ctx, 200, await history(ctx.engine, id));
   throw new ApiError(404, 'page not found');
 }
