@@ -21,4 +21,5 @@ networks:
     name: labnet
 YAML
 docker-compose up -d
-sleep 1
+# Like checking by hand: wait until web answers on the published port.
+for _ in $(seq 40); do curl -sf http://127.0.0.1:8086/ >/dev/null && break; sleep 0.25; done
