@@ -80,7 +80,7 @@ export async function ensureImage(engine: Engine, ref: string, log: (s: string) 
         e instanceof RegistryError ||
         (e instanceof DockyardError && !e.message.startsWith('Error response'))
       ) {
-        throw new DockyardError(`Error response from daemon: ${e.message}`, 1);
+        throw new DockyardError(`Error response from daemon: ${e.message}`);
       }
       throw e;
     }
