@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BoxManager, type BoxRecord } from '../src/boxes/manager.js';
-import { removeLabNetwork } from '../src/boxes/network.js';
+import { boxMac, removeLabNetwork } from '../src/boxes/network.js';
 import { removeCgroupParent } from './helpers.js';
 
 const suffix = Math.random().toString(16).slice(2, 6);
@@ -132,6 +132,13 @@ describe('a lab box is fenced in', () => {
       (await sh(`ping -c1 -W1 ${other.address} >/dev/null 2>&1 && echo reached || echo blocked`)).trim(),
     ).toBe('blocked');
     expect(spawnSync('ping', ['-c1', '-W2', box.address]).status).toBe(0);
+  });
+
+  it('has a MAC derived from its address, so a later box with the address is reached at once', async () => {
+    expect(boxMac('10.231.0.2')).toBe('02:42:0a:e7:00:02');
+    expect((await sh('cat /sys/class/net/eth0/address')).trim()).toBe(boxMac(box.address));
+    const neighbour = execFileSync('ip', ['neigh', 'show', box.address], { encoding: 'utf8' });
+    expect(neighbour).toContain(boxMac(box.address));
   });
 
   it('does not see the host processes', async () => {

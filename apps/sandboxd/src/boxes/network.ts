@@ -91,6 +91,19 @@ export async function removeLabNetwork(config: LabNetworkConfig) {
   await run(['ip', 'link', 'del', config.bridge]).catch(() => undefined);
 }
 
+/**
+ * A box's MAC derived from its address (02:42 + the four octets, as Docker does for containers): addresses are
+ * reused by later boxes, and a fixed MAC keeps the host's neighbour entry for an address right, where a new random
+ * MAC would leave connections to the new box going to the old one's MAC until the entry expires.
+ */
+export function boxMac(address: string): string {
+  const octets = address.split('.').map((o) => Number.parseInt(o, 10));
+  if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255)) {
+    throw new Error(`not an IPv4 address: ${address}`);
+  }
+  return ['02', '42', ...octets.map((o) => o.toString(16).padStart(2, '0'))].join(':');
+}
+
 /** Gives a created (not yet started) box its eth0 in the bridge. */
 export async function attachBox(
   config: LabNetworkConfig,
@@ -98,7 +111,19 @@ export async function attachBox(
 ) {
   const info = subnetInfo(config.subnet);
   const peer = `${opts.hostIf}p`;
-  await run(['ip', 'link', 'add', opts.hostIf, 'type', 'veth', 'peer', 'name', peer]);
+  await run([
+    'ip',
+    'link',
+    'add',
+    opts.hostIf,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    peer,
+    'address',
+    boxMac(opts.address),
+  ]);
   try {
     await run(['sysctl', '-qw', `net.ipv6.conf.${opts.hostIf}.disable_ipv6=1`]).catch(() => undefined);
     await run(['ip', 'link', 'set', opts.hostIf, 'master', config.bridge]);
