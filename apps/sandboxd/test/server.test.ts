@@ -183,7 +183,8 @@ describe('a student at the terminal', () => {
   it('cannot fake a check by printing what the grader would look for', async () => {
     student.emit('terminal:data', {
       terminalId: 't1',
-      data: "pkill -9 -f 'sleep 777'; echo 'sleep 777 pid 1'\n",
+      // `wait` reaps the killed job here, so its "Killed" notice does not land in a later test's output.
+      data: "pkill -9 -f 'sleep 777'; wait; echo 'sleep 777 pid 1'\n",
     });
     await new Promise((r) => setTimeout(r, 300));
     const result = await call(student, 'check:run', { lessonId: 'sandbox-check', stepId: 'new-pid-ns' });
