@@ -8,14 +8,16 @@ npm run lint
 npm run typecheck
 before=$(mktemp)
 after=$(mktemp)
-trap 'rm -f "$before" "$after"' EXIT
+logs=$(mktemp -d)
+trap 'rm -rf "$before" "$after" "$logs"' EXIT
 bash scripts/host-snapshot.sh >"$before"
 # Each workspace's suite runs even when an earlier one failed, and the end of the output names the failures
 # (a CI log often keeps only its tail).
 failed=()
 for ws in $(node scripts/workspaces-with-tests.mjs); do
   echo "=== npm test -w $ws"
-  npm test -w "$ws" || failed+=("$ws")
+  log="$logs/$(echo "$ws" | tr / _).log"
+  npm test -w "$ws" 2>&1 | tee "$log" || failed+=("$ws")
 done
 # Shims linger a moment for late readers and exited ones wait for pid 1 to reap them: give what is
 # still going away a few seconds before calling it a leak.
@@ -25,6 +27,15 @@ for _ in $(seq 1 15); do
   sleep 1
 done
 status=0
+if [ ${#failed[@]} -gt 0 ]; then
+  for ws in "${failed[@]}"; do
+    echo "=== why $ws failed (its failing tests and errors, again):"
+    # vitest's and playwright's failure lines without colour codes, short enough to stay in a log's tail.
+    sed 's/\x1b\[[0-9;]*m//g' "$logs/$(echo "$ws" | tr / _).log" |
+      grep -E -A6 '^ *(FAIL |×|✘)|Error:' | head -n 40 || true
+  done
+  status=1
+fi
 if ! diff -u "$before" "$after" >/dev/null; then
   echo "The test suites left these behind on the host:"
   diff "$before" "$after" | grep '^>' || true
@@ -32,8 +43,5 @@ if ! diff -u "$before" "$after" >/dev/null; then
 else
   echo "host left as it was found"
 fi
-if [ ${#failed[@]} -gt 0 ]; then
-  echo "FAILED test suites: ${failed[*]}"
-  status=1
-fi
+if [ ${#failed[@]} -gt 0 ]; then echo "FAILED test suites: ${failed[*]}"; fi
 exit $status

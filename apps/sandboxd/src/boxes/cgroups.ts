@@ -70,14 +70,27 @@ export function thawTree(dir: string) {
   }
 }
 
-/** Removes the child cgroups a box created, deepest first (the runtime removes the box's own). */
-export function removeChildCgroups(dir: string) {
+/**
+ * Removes a cgroup directory and everything below it, deepest first. A killed task leaves its cgroups only late
+ * in its exit (after its namespaces are torn down), so a busy directory is retried until `timeoutMs`.
+ */
+export async function removeCgroupTree(dir: string, opts: { keepRoot?: boolean; timeoutMs?: number } = {}) {
   if (!existsSync(dir)) return;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (!entry.isDirectory()) continue;
-    const child = join(dir, entry.name);
-    removeChildCgroups(child);
-    rmdirSync(child);
+    if (entry.isDirectory()) await removeCgroupTree(join(dir, entry.name), { timeoutMs: opts.timeoutMs });
+  }
+  if (opts.keepRoot) return;
+  const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
+  for (let delay = 2; ; delay = Math.min(delay * 2, 100)) {
+    try {
+      rmdirSync(dir);
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code !== 'EBUSY' || Date.now() > deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
   }
 }
 

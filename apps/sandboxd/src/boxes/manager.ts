@@ -6,7 +6,6 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
-  rmdirSync,
   rmSync,
   truncateSync,
   writeFileSync,
@@ -23,7 +22,7 @@ import {
 } from '@dockyard/runtime/shim';
 import { z } from 'zod';
 import { attempt, run } from '../util/exec.js';
-import { boxCgroupDirs, cgroupDirsUnder, delegateCgroups, removeChildCgroups, thawTree } from './cgroups.js';
+import { boxCgroupDirs, cgroupDirsUnder, delegateCgroups, removeCgroupTree, thawTree } from './cgroups.js';
 import { LayerStore } from './layers.js';
 import { attachBox, boxAddress, detachBox, ensureLabNetwork, type LabNetworkConfig } from './network.js';
 import { BOX_CAPS, BOX_INIT, boxSpec } from './spec.js';
@@ -219,10 +218,8 @@ export class BoxManager {
     const runDir = this.boxRunDir(id);
     await attempt(() => this.rt('kill', '--all', this.containerId(id), 'KILL'));
     killShims(runDir);
-    for (const dir of cgroupDirsUnder(`${this.opts.cgroupParent}/${id}`)) {
-      await attempt(() => removeChildCgroups(dir));
-      await attempt(() => rmdirSync(dir));
-    }
+    for (const dir of cgroupDirsUnder(`${this.opts.cgroupParent}/${id}`))
+      await attempt(() => removeCgroupTree(dir));
     await attempt(() => this.rt('delete', '--force', this.containerId(id)));
     await detachBox(record?.hostIf ?? `dyl${id.slice(0, 8)}`);
     // The writable layer of a box that died with an owner is still the student's work.
@@ -591,8 +588,10 @@ export class BoxManager {
     for (let i = 0; i < 100 && existsSync(shimState) && (await readExit(shimState)) === null; i++) {
       await new Promise((r) => setTimeout(r, 20));
     }
-    for (const dir of dirs) await attempt(() => removeChildCgroups(dir));
+    for (const dir of dirs) await attempt(() => removeCgroupTree(dir, { keepRoot: true }));
     await attempt(() => this.rt('delete', '--force', this.containerId(id)));
+    // The runtime gives up on a cgroup whose tasks are still exiting after a while; what it left is removed here.
+    for (const dir of cgroupDirsUnder(`${this.opts.cgroupParent}/${id}`)) await removeCgroupTree(dir);
   }
 
   /**

@@ -288,19 +288,6 @@ static void v1_enter_exec(const char *rel, pid_t pid, pid_t init_pid)
   v1_enter(rel, pid);
 }
 
-static int rmdir_retry(const char *path)
-{
-  for (int tries = 0; tries < 200; tries++) {
-    if (rmdir(path) == 0 || errno == ENOENT)
-      return 0;
-    if (errno != EBUSY)
-      return -1;
-    struct timespec ts = { 0, 5 * 1000 * 1000 };
-    nanosleep(&ts, NULL);
-  }
-  return -1;
-}
-
 static int v1_destroy(const char *rel)
 {
   load_hierarchies();
@@ -308,7 +295,7 @@ static int v1_destroy(const char *rel)
   char dir[4096];
   for (int i = 0; i < n_hier; i++) {
     snprintf(dir, sizeof dir, "%s%s", hier[i].mountpoint, rel);
-    if (rmdir_retry(dir) < 0)
+    if (cgroup_rmdir(dir) < 0)
       rc = -1;
   }
   return rc;

@@ -200,17 +200,7 @@ static void v2_enter_exec(const char *rel, pid_t pid, pid_t init_pid)
 static int v2_destroy(const char *rel)
 {
   char *dir = dir_of(rel);
-  int rc = -1;
-  for (int tries = 0; tries < 200; tries++) {
-    if (rmdir(dir) == 0 || errno == ENOENT) {
-      rc = 0;
-      break;
-    }
-    if (errno != EBUSY)
-      break;
-    struct timespec ts = { 0, 5 * 1000 * 1000 };
-    nanosleep(&ts, NULL);
-  }
+  int rc = cgroup_rmdir(dir);
   free(dir);
   return rc;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dyrt.h"
@@ -41,4 +42,21 @@ int cgroup_write(const char *dir, const char *file, const char *value)
   char path[4096];
   snprintf(path, sizeof path, "%s/%s", dir, file);
   return dy_write_file_str(path, value);
+}
+
+/* Removes a cgroup directory once the tasks still exiting from it are gone. A killed task leaves its cgroups
+ * only late in exit (after its namespaces and mounts are torn down), which on a loaded host can take seconds. */
+int cgroup_rmdir(const char *dir)
+{
+  long waited_ms = 0;
+  for (long step_ms = 1; waited_ms < 15000; waited_ms += step_ms, step_ms = step_ms < 50 ? step_ms * 2 : 50) {
+    if (rmdir(dir) == 0 || errno == ENOENT)
+      return 0;
+    if (errno != EBUSY)
+      return -1;
+    struct timespec ts = { 0, step_ms * 1000 * 1000 };
+    nanosleep(&ts, NULL);
+  }
+  errno = EBUSY;
+  return -1;
 }

@@ -97,6 +97,7 @@ extern const struct cgroup_ops cgroup_v1_ops, cgroup_v2_ops;
 const struct cgroup_ops *cgroup_get(void);
 char *cgroup_path_for(json_t *config, const char *id);
 int cgroup_write(const char *dir, const char *file, const char *value);
+int cgroup_rmdir(const char *dir);
 
 /* ---- hooks.c ---- */
 int hooks_run(json_t *hooks, const char *which, const char *state_json, bool fatal);
