@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the nested-engine toolchain that lab boxes get bind-mounted read-only at /opt/dockyard:
-# the dockyard CLI as one self-contained bundle (no node_modules, no other sources), dyrt and dyshim,
+# the dockyard CLI as one self-contained bundle (no node_modules, no other sources), dyrt, dyshim and dyspawn,
 # the in-box launcher (bin/dockyard, bin/docker) and mount points for node and the base image cache.
 # Usage: build.sh [OUT]   (default $DOCKYARD_BOX_TOOLCHAIN or /var/cache/dockyard/box-toolchain) -> prints OUT.
 set -euo pipefail
@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 out=${1:-${DOCKYARD_BOX_TOOLCHAIN:-/var/cache/dockyard/box-toolchain}}
 runtime="$repo/packages/runtime"
-[ -x "$runtime/native/bin/dyrt" ] && [ -x "$runtime/native/bin/dyshim" ] ||
+[ -x "$runtime/native/bin/dyrt" ] && [ -x "$runtime/native/bin/dyshim" ] && [ -x "$runtime/native/bin/dyspawn" ] ||
   make -s -C "$runtime/native" >&2
 mkdir -p "$(dirname "$out")"
 mkdir -p "$out"
@@ -22,7 +22,7 @@ mkdir -p "$pkg/bin" "$pkg/dist" "$pkg/src" "$pkg/native/bin" "$tmp/infra/images"
 # The launcher's freshness check compares the bundle with src/; an empty src/ makes the bundle always fresh.
 cp "$runtime/bin/dockyard.mjs" "$pkg/bin/"
 cp "$runtime/package.json" "$pkg/"
-cp "$runtime/native/bin/dyrt" "$runtime/native/bin/dyshim" "$pkg/native/bin/"
+cp "$runtime/native/bin/dyrt" "$runtime/native/bin/dyshim" "$runtime/native/bin/dyspawn" "$pkg/native/bin/"
 # Everything (commander, tar, zod, ...) inside one file; CommonJS dependencies get a require().
 "$repo/node_modules/.bin/esbuild" "$runtime/src/cli/main.ts" --bundle --platform=node --format=esm \
   --target=node20 --log-level=error --outfile="$pkg/dist/dockyard.mjs" \

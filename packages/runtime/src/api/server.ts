@@ -5,8 +5,10 @@ import { connect } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import FindMyWay from 'find-my-way';
+import { listenForExits } from '../containers/exit-notify.js';
 import type { Engine } from '../engine.js';
 import { DockyardError } from '../errors.js';
+import { hub } from './containers/hub.js';
 import { type ApiContext, ApiError, type Handler, type Route } from './http.js';
 import { allRoutes } from './routes/index.js';
 import { isHijacked } from './stream.js';
@@ -245,6 +247,8 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   };
   unixServer.on('connection', track);
   tcpServer?.on('secureConnection', track);
+  // Exits reported by the shims are cleaned up here, at once, instead of by a CLI process per exit.
+  const exits = await listenForExits(o.engine, (id) => hub.cleanedUp(id));
 
   return {
     socketPath,
@@ -256,6 +260,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
       // Long-lived streams (follow, attach) would keep close() waiting forever.
       for (const s of sockets) s.destroy();
       await Promise.all(closing);
+      await exits?.close();
       await fs.rm(socketPath, { force: true });
     },
   };

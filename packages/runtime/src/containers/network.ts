@@ -29,6 +29,7 @@ export interface Networks {
       ip?: string;
       hostname?: string;
       hostsPath?: string;
+      ifname?: string;
     },
     network: string,
   ): Promise<NetworkAttachment>;

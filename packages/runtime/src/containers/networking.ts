@@ -60,6 +60,7 @@ export async function setupNetworking(engine: Engine, rec: ContainerRecord): Pro
         ip: primary?.ip,
         hostname: rec.config.hostname,
         hostsPath: files.hosts,
+        ifname: 'eth0',
       },
       mode,
     );
@@ -76,6 +77,7 @@ export async function setupNetworking(engine: Engine, rec: ContainerRecord): Pro
           ip: ep.ip,
           hostname: rec.config.hostname,
           hostsPath: files.hosts,
+          ifname: `eth${Object.keys(rec.networks).length}`,
         },
         net,
       );

@@ -6,6 +6,7 @@ import { buildSpec } from '../oci/spec.js';
 import { resolveUser } from '../oci/user.js';
 import { writeJsonAtomic } from '../state/files.js';
 import { lookPathInRoot, resolveInRoot } from '../util/rootpath.js';
+import { exitNotifySocket } from './exit-notify.js';
 import { etcFiles, setupNetworking, teardownNetworking } from './networking.js';
 import type { ContainerRecord } from './record.js';
 import { mountRootfs, unmountRootfs } from './rootfs.js';
@@ -131,6 +132,7 @@ export async function startLocked(
         logPath: engine.containers.logPath(rec.id),
         exitCommand: exitCmd,
         exitCommandArgs: exitArgs,
+        exitNotify: exitNotifySocket(engine.cfg),
       })
       .catch((e: Error) => {
         throw runtimeCreateError(e.message);

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { run as runCommand } from '../util/exec.js';
 import { NetworkError } from './errors.js';
 
 export interface RunResult {
@@ -8,26 +8,12 @@ export interface RunResult {
 }
 
 /** Runs a host tool and resolves with its exit code instead of throwing. */
-export function tryRun(cmd: string, args: string[], input?: string): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      cmd,
-      args,
-      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        if (err && typeof err.code !== 'number') {
-          reject(new NetworkError('command_failed', `${cmd}: ${err.message}`));
-          return;
-        }
-        resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
-      },
-    );
-    if (input !== undefined) {
-      // A tool that exits without reading its input must not crash us with EPIPE; its exit code tells.
-      child.stdin?.on('error', () => {});
-      child.stdin?.end(input);
-    }
-  });
+export async function tryRun(cmd: string, args: string[], input?: string): Promise<RunResult> {
+  try {
+    return await runCommand(cmd, args, { input });
+  } catch (err) {
+    throw new NetworkError('command_failed', `${cmd}: ${(err as Error).message}`);
+  }
 }
 
 export async function run(cmd: string, args: string[], input?: string): Promise<string> {

@@ -82,24 +82,12 @@ export interface VethPlan {
  */
 export async function createVeth(plan: VethPlan): Promise<void> {
   // The peer is born in the container's netns with its final name and MAC: nothing to rename or move later.
-  await run('ip', [
-    'link',
-    'add',
-    'name',
-    plan.hostVeth,
-    'master',
-    plan.bridge,
-    'type',
-    'veth',
-    'peer',
-    'name',
-    plan.ifname,
-    'address',
-    plan.mac,
-    'netns',
-    plan.netnsPath,
-  ]);
-  await run('ip', ['link', 'set', 'dev', plan.hostVeth, 'up', 'type', 'bridge_slave', 'hairpin', 'on']);
+  // One ip process for the host side and one in the namespace: process starts dominate a container's start.
+  const host = [
+    `link add name ${plan.hostVeth} master ${plan.bridge} type veth peer name ${plan.ifname} address ${plan.mac} netns ${plan.netnsPath}`,
+    `link set dev ${plan.hostVeth} up type bridge_slave hairpin on`,
+  ];
+  await run('ip', ['-batch', '-'], `${host.join('\n')}\n`);
   const inside = [
     `addr add ${plan.cidr} dev ${plan.ifname}`,
     `link set dev ${plan.ifname} up`,

@@ -32,6 +32,7 @@ import {
 
 export const DEFAULT_NETWORK = 'bridge';
 const PREDEFINED = new Set([DEFAULT_NETWORK, 'host', 'none']);
+const HOST_READY_TRUST_MS = 5_000;
 
 const optionsSchema = z.object({
   stateRoot: z.string().min(1),
@@ -75,6 +76,11 @@ const connectSchema = z.object({
   hostname: z.string().min(1).optional(),
   /** The container's bind-mounted /etc/hosts; rewritten in place when the network's membership changes. */
   hostsPath: z.string().startsWith('/').optional(),
+  /** The interface's name when the caller knows the namespace (a fresh one: eth0, eth1, …); else the lowest free ethN. */
+  ifname: z
+    .string()
+    .regex(/^[a-z][a-z0-9]{0,14}$/)
+    .optional(),
 });
 export type ConnectRequest = z.input<typeof connectSchema>;
 
@@ -133,8 +139,22 @@ export class NetworkManager {
     });
   }
 
+  /**
+   * Whether the network's bridge and firewall rules are in place. Every container start asks (twice on the
+   * default bridge), and asking costs an ip and two iptables processes: a yes is trusted for a few seconds.
+   */
   private async hostLooksReady(rec: NetworkRecord): Promise<boolean> {
-    return (await linkExists(bridgeOf(rec))) && (await this.firewall.hasNetwork(this.firewallNetwork(rec)));
+    if ((this.readyUntil.get(rec.Id) ?? 0) > Date.now()) return true;
+    const ready =
+      (await linkExists(bridgeOf(rec))) && (await this.firewall.hasNetwork(this.firewallNetwork(rec)));
+    if (ready) this.markReady(rec.Id);
+    return ready;
+  }
+
+  private readonly readyUntil = new Map<string, number>();
+
+  private markReady(networkId: string) {
+    this.readyUntil.set(networkId, Date.now() + HOST_READY_TRUST_MS);
   }
 
   private firewallNetwork(rec: NetworkRecord) {
@@ -288,9 +308,11 @@ export class NetworkManager {
       subnet: formatCidr(subnet),
       internal: rec.Internal,
     });
+    this.markReady(rec.Id);
   }
 
   private async removeHost(rec: NetworkRecord): Promise<void> {
+    this.readyUntil.delete(rec.Id);
     await this.firewall.removeNetwork(rec.Id);
     await deleteLink(bridgeOf(rec));
   }
@@ -351,7 +373,7 @@ export class NetworkManager {
         prefixLen: subnet.prefixLen,
         gateway: networkGateway(rec),
         mac: macFor(ip),
-        ifname: await nextInterfaceName(req.netnsPath),
+        ifname: req.ifname ?? (await nextInterfaceName(req.netnsPath)),
         aliases: req.aliases ?? [],
         hostVeth: `veth${randomBytes(4).toString('hex')}`,
         bridge,
@@ -401,9 +423,11 @@ export class NetworkManager {
           `container ${containerId} is not connected to network ${network}`,
         );
       }
-      if (await linkExists(att.hostVeth)) {
+      // Deleting the host end removes the pair; when it is gone already, the peer may still be in the netns.
+      const deleted = await tryRun('ip', ['link', 'del', 'dev', att.hostVeth]);
+      if (deleted.code !== 0 && (await linkExists(att.hostVeth))) {
         await deleteLink(att.hostVeth);
-      } else if (netnsPath) {
+      } else if (deleted.code !== 0 && netnsPath) {
         await tryRun('nsenter', [`--net=${netnsPath}`, '--', 'ip', 'link', 'del', 'dev', att.ifname]);
       }
       await releaseAddress(this.store, att.networkId, att.ip);
@@ -599,6 +623,7 @@ export class NetworkManager {
    */
   async teardownHost(): Promise<void> {
     await this.store.withLock(async () => {
+      this.readyUntil.clear();
       for (const ep of await this.store.listEndpoints()) {
         for (const a of ep.attachments) await deleteLink(a.hostVeth).catch(() => {});
       }

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { z } from 'zod';
+import { run } from '../util/exec.js';
 import { shimBinaryPath } from './paths.js';
 
 export interface StartShimOptions {
@@ -23,6 +23,8 @@ export interface StartShimOptions {
   exec?: { processFile: string; execId: string };
   /** Run once the process has exited (detached, stdio /dev/null). */
   exitCommand?: { path: string; args?: string[] };
+  /** A serving engine's socket told of the exit instead; the exit command runs only when none listens. */
+  exitNotify?: string;
   /** Defaults to shimBinaryPath(). */
   shimPath?: string;
   env?: NodeJS.ProcessEnv;
@@ -68,6 +70,7 @@ export function shimArgs(opts: StartShimOptions): string[] {
     args.push('--exit-command', opts.exitCommand.path);
     for (const arg of opts.exitCommand.args ?? []) args.push('--exit-command-arg', arg);
   }
+  if (opts.exitNotify !== undefined) args.push('--exit-notify', opts.exitNotify);
   return args;
 }
 
@@ -81,38 +84,27 @@ export function startShim(opts: StartShimOptions): Promise<StartedShim> {
     return Promise.reject(new TypeError('startShim: bundle is required unless exec is given'));
   }
   const binary = opts.shimPath ?? shimBinaryPath();
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, shimArgs(opts), {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: opts.env ?? process.env,
-    });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => stdout.push(b));
-    child.stderr.on('data', (b: Buffer) => stderr.push(b));
-    child.on('error', (err) => {
-      reject(new ShimStartError(`cannot run ${binary}: ${err.message}`, opts.id, null, ''));
-    });
-    child.on('close', (code) => {
-      const errText = Buffer.concat(stderr).toString('utf8').trim();
+  return run(binary, shimArgs(opts), { env: opts.env }).then(
+    ({ code, stdout, stderr }) => {
+      const errText = stderr.trim();
       if (code !== 0) {
         const reason = errText.replace(/^dyshim: /, '') || `dyshim exited with status ${code}`;
-        reject(new ShimStartError(reason, opts.id, code, errText));
-        return;
+        throw new ShimStartError(reason, opts.id, code, errText);
       }
-      const outText = Buffer.concat(stdout).toString('utf8').trim();
+      const outText = stdout.trim();
       try {
-        resolve(StartedShimSchema.parse(JSON.parse(outText)));
+        return StartedShimSchema.parse(JSON.parse(outText));
       } catch (err) {
-        reject(
-          new ShimStartError(
-            `unexpected dyshim output ${JSON.stringify(outText)} (${(err as Error).message})`,
-            opts.id,
-            code,
-            errText,
-          ),
+        throw new ShimStartError(
+          `unexpected dyshim output ${JSON.stringify(outText)} (${(err as Error).message})`,
+          opts.id,
+          code,
+          errText,
         );
       }
-    });
-  });
+    },
+    (err: Error) => {
+      throw new ShimStartError(`cannot run ${binary}: ${err.message}`, opts.id, null, '');
+    },
+  );
 }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { spawnViaHelper } from './spawner.js';
 
 export interface RunResult {
   code: number;
@@ -12,6 +13,18 @@ export function run(
   args: string[],
   opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<RunResult> {
+  // Commands with the engine's own environment and directory go through the small spawn helper.
+  const viaHelper =
+    opts.env === undefined && opts.cwd === undefined
+      ? spawnViaHelper([cmd, ...args], Buffer.from(opts.input ?? ''))
+      : undefined;
+  if (viaHelper) {
+    return viaHelper.then((r) => ({
+      code: r.code,
+      stdout: r.stdout.toString(),
+      stderr: r.stderr.toString(),
+    }));
+  }
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       env: opts.env ?? process.env,

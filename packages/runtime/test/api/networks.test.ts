@@ -108,7 +108,7 @@ describe('engine API: networks', () => {
     expect(info.Containers[ctrId]).toMatchObject({
       Name: ctr,
       IPv4Address: `10.${d.octet}.201.77/24`,
-      MacAddress: '02:42:0a:' + [d.octet, 201, 77].map((n) => n.toString(16).padStart(2, '0')).join(':'),
+      MacAddress: `02:42:0a:${[d.octet, 201, 77].map((n) => n.toString(16).padStart(2, '0')).join(':')}`,
     });
     expect(info.Containers[ctrId].EndpointID).toMatch(/^[0-9a-f]{64}$/);
     // The container got the interface, and its peer resolves the alias to it.

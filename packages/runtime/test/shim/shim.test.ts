@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -419,6 +419,47 @@ describe('dyshim exec processes and exit commands', () => {
     await scratch.start(c.id);
     await waitFor('the exit command to run', () => existsSync(marker));
     expect(JSON.parse(readFileSync(marker, 'utf8'))).toMatchObject({ exitCode: 2 });
+  });
+
+  it('tells a listening engine of the exit instead of running the exit command', async () => {
+    const stateDir = scratch.stateDir();
+    const marker = join(scratch.dir, 'exit-command-ran-notify');
+    const socketPath = join(scratch.dir, 'exits.sock');
+    const heard: string[] = [];
+    const server = createServer((conn) => {
+      let text = '';
+      conn.on('data', (d: Buffer) => {
+        text += d.toString();
+      });
+      conn.on('end', () => heard.push(text));
+    });
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    try {
+      const c = await startContainer(['true'], {
+        stateDir,
+        exitCommand: { path: '/bin/sh', args: ['-c', 'touch "$1"', 'sh', marker] },
+        exitNotify: socketPath,
+      });
+      await scratch.start(c.id);
+      await waitFor('the engine to hear of the exit', () => heard.length > 0);
+      expect(heard).toEqual([`${c.id}\n`]);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(existsSync(marker)).toBe(false);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('runs the exit command when no engine listens on the exit socket', async () => {
+    const stateDir = scratch.stateDir();
+    const marker = join(scratch.dir, 'exit-command-ran-fallback');
+    const c = await startContainer(['true'], {
+      stateDir,
+      exitCommand: { path: '/bin/sh', args: ['-c', 'touch "$1"', 'sh', marker] },
+      exitNotify: join(scratch.dir, 'nobody-listens.sock'),
+    });
+    await scratch.start(c.id);
+    await waitFor('the exit command to run', () => existsSync(marker));
   });
 });
 

@@ -48,6 +48,7 @@ struct shim_options {
   const char *process_file;
   const char *exec_id;
   const char *exit_command;
+  const char *exit_notify; /* unix socket of an engine that cleans up itself; the exit command is the fallback */
   char **exit_command_args;
   int exit_command_nargs;
 };

@@ -25,7 +25,7 @@ static void usage(void)
   fputs("usage: dyshim --id ID --bundle DIR --state-dir DIR --runtime PATH [--runtime-root DIR] [--tty]\n"
         "              [--stdin] [--log-path FILE] [--log-max-size BYTES] [--log-max-files N]\n"
         "              [--exec --process FILE --exec-id EID]\n"
-        "              [--exit-command PATH [--exit-command-arg ARG]...]\n",
+        "              [--exit-command PATH [--exit-command-arg ARG]...] [--exit-notify SOCKET]\n",
         stderr);
 }
 
@@ -73,7 +73,7 @@ static char *absolute(const char *flag, const char *path, bool must_exist)
 static void parse_args(int argc, char **argv, struct shim_options *o)
 {
   enum { O_ID = 256, O_BUNDLE, O_STATE, O_RUNTIME, O_RUNTIME_ROOT, O_TTY, O_STDIN, O_LOG, O_LOG_SIZE,
-         O_LOG_FILES, O_EXEC, O_PROCESS, O_EXEC_ID, O_EXIT_CMD, O_EXIT_ARG, O_HELP };
+         O_LOG_FILES, O_EXEC, O_PROCESS, O_EXEC_ID, O_EXIT_CMD, O_EXIT_ARG, O_EXIT_NOTIFY, O_HELP };
   static const struct option opts[] = {
     {"id", required_argument, NULL, O_ID},
     {"bundle", required_argument, NULL, O_BUNDLE},
@@ -90,6 +90,7 @@ static void parse_args(int argc, char **argv, struct shim_options *o)
     {"exec-id", required_argument, NULL, O_EXEC_ID},
     {"exit-command", required_argument, NULL, O_EXIT_CMD},
     {"exit-command-arg", required_argument, NULL, O_EXIT_ARG},
+    {"exit-notify", required_argument, NULL, O_EXIT_NOTIFY},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
   };
@@ -113,6 +114,7 @@ static void parse_args(int argc, char **argv, struct shim_options *o)
     case O_EXEC_ID: o->exec_id = optarg; break;
     case O_EXIT_CMD: o->exit_command = optarg; break;
     case O_EXIT_ARG: o->exit_command_args[o->exit_command_nargs++] = optarg; break;
+    case O_EXIT_NOTIFY: o->exit_notify = optarg; break;
     case O_HELP: usage(); exit(0);
     default: usage(); exit(2);
     }
@@ -140,6 +142,8 @@ static void parse_args(int argc, char **argv, struct shim_options *o)
     o->log_path = absolute("--log-path", o->log_path, false);
   if (o->exit_command)
     o->exit_command = absolute("--exit-command", o->exit_command, true);
+  if (o->exit_notify && strlen(o->exit_notify) >= sizeof(((struct sockaddr_un *) 0)->sun_path))
+    die("--exit-notify path is too long for a unix socket");
 }
 
 /* Foreground side: wait for the shim's verdict and print it. */

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
+#include <sys/un.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -556,10 +557,28 @@ static bool read_output(int i)
 
 /* ---- exit ---- */
 
+/* Tells a listening engine that the container exited; false when none listens (then the exit command runs). */
+static bool notify_exit(const char *socket_path)
+{
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0)
+    return false;
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path);
+  char line[256];
+  int n = snprintf(line, sizeof line, "%s\n", S.o->id);
+  bool told = connect(fd, (struct sockaddr *) &addr, sizeof addr) == 0 && n > 0 && (size_t) n < sizeof line &&
+              write(fd, line, (size_t) n) == n;
+  close(fd);
+  return told;
+}
+
 static void run_exit_command(void)
 {
   const struct shim_options *o = S.o;
   if (!o->exit_command)
+    return;
+  if (o->exit_notify && notify_exit(o->exit_notify))
     return;
   pid_t pid = fork();
   if (pid != 0)

@@ -58,6 +58,30 @@ class Hub {
     return this.exits.get(id);
   }
 
+  private readonly cleanups = new Map<string, Set<() => void>>();
+
+  /** Resolves when a cleanup of the container (exit record, --rm, restart) next finishes; cancel() stops waiting. */
+  nextCleanup(id: string): { done: Promise<void>; cancel: () => void } {
+    const set = this.cleanups.get(id) ?? new Set();
+    this.cleanups.set(id, set);
+    let wake = () => {};
+    const done = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    const cancel = () => {
+      set.delete(wake);
+      if (!set.size) this.cleanups.delete(id);
+    };
+    set.add(wake);
+    return { done, cancel };
+  }
+
+  cleanedUp(id: string): void {
+    const set = this.cleanups.get(id);
+    this.cleanups.delete(id);
+    for (const wake of set ?? []) wake();
+  }
+
   attachmentFor(key: string): ShimAttachment | undefined {
     return this.attachments.get(key)?.values().next().value;
   }
@@ -71,5 +95,7 @@ export const hub = new Hub();
  */
 export function exitObserved(engine: Engine, rec: ContainerRecord, exitCode?: number): void {
   if (exitCode !== undefined) hub.recordExit(rec.id, exitCode);
-  void cleanupContainer(engine, rec.id, rec.state.generation).catch(() => {});
+  void cleanupContainer(engine, rec.id, rec.state.generation)
+    .catch(() => {})
+    .finally(() => hub.cleanedUp(rec.id));
 }

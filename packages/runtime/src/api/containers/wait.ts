@@ -88,8 +88,14 @@ export async function waitForCondition(
   if (signal.aborted) return undefined;
   if (condition !== 'removed') return code;
   while (!signal.aborted) {
-    if (!(await engine.containers.load(rec.id))) return code;
-    await sleep(50);
+    // Woken by this server's cleanup of the container; the poll covers removals by anyone else.
+    const cleanup = hub.nextCleanup(rec.id);
+    if (!(await engine.containers.load(rec.id))) {
+      cleanup.cancel();
+      return code;
+    }
+    await Promise.race([sleep(200), cleanup.done]);
+    cleanup.cancel();
   }
   return undefined;
 }
