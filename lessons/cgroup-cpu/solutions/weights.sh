@@ -1,23 +1,8 @@
 #!/bin/bash
 set -euo pipefail
-if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
-  V=2 CG=/sys/fs/cgroup
-  if ! grep -qw cpu $CG/cgroup.subtree_control; then
-    mkdir -p $CG/init
-    for _ in 1 2 3; do
-      for p in $(cat $CG/cgroup.procs); do echo "$p" > $CG/init/cgroup.procs 2>/dev/null || true; done
-      echo "+cpu" > $CG/cgroup.subtree_control 2>/dev/null && break
-    done
-  fi
-else
-  V=1
-fi
-# join GROUP: the cgroup.procs files a process writes itself into to be in GROUP.
-join() {
-  if [ $V = 2 ]; then echo "echo \$\$ > /sys/fs/cgroup/$1/cgroup.procs"
-  else echo "echo \$\$ > /sys/fs/cgroup/cpu/$1/cgroup.procs; echo \$\$ > /sys/fs/cgroup/cpuacct/$1/cgroup.procs"; fi
-}
-if [ $V = 2 ]; then
+. /opt/lesson/files/cgroup-lib.sh
+enable_controller cpu
+if [ $CGROUP_V = 2 ]; then
   mkdir -p /sys/fs/cgroup/cpu-race/a /sys/fs/cgroup/cpu-race/b
   echo "+cpu" > /sys/fs/cgroup/cpu-race/cgroup.subtree_control
   echo 118 > /sys/fs/cgroup/cpu-race/a/cpu.weight

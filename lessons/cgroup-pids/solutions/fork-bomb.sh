@@ -1,20 +1,11 @@
 #!/bin/bash
 set -euo pipefail
-if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
-  V=2 CG=/sys/fs/cgroup
-  if ! grep -qw pids $CG/cgroup.subtree_control; then
-    mkdir -p $CG/init
-    for _ in 1 2 3; do
-      for p in $(cat $CG/cgroup.procs); do echo "$p" > $CG/init/cgroup.procs 2>/dev/null || true; done
-      echo "+pids" > $CG/cgroup.subtree_control 2>/dev/null && break
-    done
-  fi
-else
-  V=1 CG=/sys/fs/cgroup/pids
-fi
+. /opt/lesson/files/cgroup-lib.sh
+enable_controller pids
+CG=$(cgroup_root pids)
 mkdir -p $CG/bomb
 echo 50 > $CG/bomb/pids.max
-if [ $V = 2 ]; then
+if [ $CGROUP_V = 2 ]; then
   setsid -f bash -c "echo \$\$ > $CG/bomb/cgroup.procs; b() { b | b & }; b" </dev/null >/dev/null 2>&1
 else
   F=/sys/fs/cgroup/freezer/bomb
@@ -23,7 +14,7 @@ else
 fi
 for _ in $(seq 50); do grep -q "max [1-9]" $CG/bomb/pids.events && break; sleep 0.2; done
 sleep 1
-if [ $V = 2 ]; then
+if [ $CGROUP_V = 2 ]; then
   echo 1 > $CG/bomb/cgroup.kill
 else
   echo FROZEN > $F/freezer.state
