@@ -1,21 +1,9 @@
 #!/bin/bash
 set -euo pipefail
 cd /root/compose
-cat > docker-compose.yml <<'YAML'
-version: "3.8"
-
-services:
-  web:
-    image: busybox
-    container_name: web
-    command: ["httpd", "-f", "-p", "80", "-h", "/www"]
-    volumes:
-      - ./site:/www:ro
-    ports:
-      - "8086:80"
-    networks:
-      - labnet
-
+# The probe service goes under services:, before the top-level networks:.
+if ! grep -q '^  probe:$' docker-compose.yml; then
+  PROBE=$(cat <<'YAML'
   probe:
     image: busybox
     container_name: probe
@@ -24,10 +12,10 @@ services:
       - web
     networks:
       - labnet
-
-networks:
-  labnet:
-    name: labnet
 YAML
+)
+  PROBE="$PROBE" awk '/^networks:$/ { print ENVIRON["PROBE"]; print "" } { print }' docker-compose.yml > docker-compose.yml.new
+  mv docker-compose.yml.new docker-compose.yml
+fi
 docker-compose up -d
 sleep 4
