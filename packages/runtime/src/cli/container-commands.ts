@@ -30,6 +30,15 @@ import { pipeAttachment } from './attach-io.js';
 import { collect, confirm, err, exit, forEachRef, getEngine, hidden, out, verb } from './common.js';
 import { ago, binarySize, formatRows, humanDuration, table } from './format.js';
 
+/** pflag's int parsing, with docker's message. */
+function cpuSharesFlag(v: string): number {
+  if (!/^[-+]?\d+$/.test(v))
+    throw new DockyardError(
+      `invalid argument "${v}" for "-c, --cpu-shares" flag: strconv.ParseInt: parsing "${v}": invalid syntax`,
+    );
+  return Number(v);
+}
+
 function addCreateFlags(cmd: Command): Command {
   return cmd
     .option('-d, --detach', 'Run container in background and print container ID')
@@ -47,6 +56,14 @@ function addCreateFlags(cmd: Command): Command {
     .option('--memory-swap <bytes>', "Swap limit equal to memory plus swap: '-1' to enable unlimited swap")
     .option('--cpus <decimal>', 'Number of CPUs')
     .option('--pids-limit <int>', 'Tune container pids limit (set -1 for unlimited)')
+    .option('-c, --cpu-shares <int>', 'CPU shares (relative weight)', cpuSharesFlag)
+    .option('--cap-add <list>', 'Add Linux capabilities', collect, [])
+    .option('--cap-drop <list>', 'Drop Linux capabilities', collect, [])
+    .option('--dns <list>', 'Set custom DNS servers', collect, [])
+    .option('--dns-search <list>', 'Set custom DNS search domains', collect, [])
+    .option('--dns-option <list>', 'Set DNS options', collect, [])
+    .option('--add-host <list>', 'Add a custom host-to-IP mapping (host:ip)', collect, [])
+    .option('--link <list>', 'Add link to another container', collect, [])
     .option('--network <network>', 'Connect a container to a network', 'bridge')
     .addOption(hidden('--net <network>', 'Connect a container to a network (alias of --network)'))
     .option('-h, --hostname <string>', 'Container host name')
@@ -418,6 +435,7 @@ export function registerContainerCommands(parent: Command, topLevel: boolean): v
     .option('--memory-swap <bytes>', 'Swap limit equal to memory plus swap: -1 to enable unlimited swap')
     .option('--cpus <decimal>', 'Number of CPUs')
     .option('--pids-limit <int>', 'Tune container pids limit (set -1 for unlimited)')
+    .option('-c, --cpu-shares <int>', 'CPU shares (relative weight)', cpuSharesFlag)
     .option('--restart <string>', 'Restart policy to apply when a container exits')
     .argument('<containers...>')
     .action(async (refs: string[], f: Parameters<typeof updateContainer>[2]) => {

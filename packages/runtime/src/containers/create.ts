@@ -7,6 +7,15 @@ import { normalizeReference } from '../images/reference.js';
 import { authFromDockerConfig, RegistryError } from '../images/registry.js';
 import { parseRemoteReference } from '../images/registry-reference.js';
 import { withLock } from '../state/lock.js';
+import {
+  invalidParameter,
+  normalizeCaps,
+  parseLink,
+  type StoredLink,
+  validateCpuShares,
+  validateDns,
+  validateExtraHosts,
+} from './hostconfig.js';
 import { generateName, newContainerId, VALID_NAME } from './names.js';
 import {
   buildEnv,
@@ -49,6 +58,15 @@ export interface CreateOptions {
   expose?: string[];
   stopSignal?: string;
   stopTimeout?: number;
+  capAdd?: string[];
+  capDrop?: string[];
+  cpuShares?: number;
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOption?: string[];
+  addHost?: string[];
+  /** `name[:alias]` of containers on the default bridge (legacy links). */
+  link?: string[];
 }
 
 /** Finds the image, importing a base image (busybox, debian) from its local recipe on first use like a pull. */
@@ -142,6 +160,7 @@ export async function createContainer(
       throw new DockyardError(`Error response from daemon: network ${networkMode} not found`);
     });
   }
+  const hostSettings = await validateHostSettings(engine, o, networkMode);
   if ((networkMode === 'host' || networkMode === 'none') && ports.length) {
     // docker ignores -p with host/none (warning only).
     ports.length = 0;
@@ -227,6 +246,7 @@ export async function createContainer(
           restart,
           autoRemove: !!o.rm,
           init: !!o.init,
+          ...hostSettings,
         },
         state: {
           status: 'created',
@@ -253,6 +273,50 @@ export async function createContainer(
       throw e;
     }
   });
+}
+
+/** CapAdd/CapDrop, CpuShares, DNS, extra hosts and links, checked like dockerd does at create. */
+async function validateHostSettings(engine: Engine, o: CreateOptions, networkMode: string) {
+  const capAdd = o.capAdd ?? [];
+  const capDrop = o.capDrop ?? [];
+  normalizeCaps(capAdd, 'CapAdd');
+  normalizeCaps(capDrop, 'CapDrop');
+  const cpuShares = validateCpuShares(o.cpuShares ?? 0);
+  const dns = o.dns ?? [];
+  const dnsSearch = o.dnsSearch ?? [];
+  const dnsOptions = o.dnsOption ?? [];
+  const extraHosts = o.addHost ?? [];
+  validateDns(dns);
+  validateExtraHosts(extraHosts);
+  const joined = networkMode.startsWith('container:');
+  const fail = invalidParameter;
+  if (joined && (dns.length || dnsSearch.length || dnsOptions.length))
+    throw fail('conflicting options: dns and the network mode');
+  if (joined && extraHosts.length)
+    throw fail('conflicting options: custom host-to-IP mapping and the network mode');
+  const links: StoredLink[] = [];
+  for (const spec of o.link ?? []) {
+    if (networkMode === 'host')
+      throw fail(
+        "conflicting options: host type networking can't be used with links. This would result in undefined behavior",
+      );
+    if (joined)
+      throw fail(
+        "conflicting options: container type network can't be used with links. This would result in undefined behavior",
+      );
+    const { name, alias } = parseLink(spec);
+    const child = await engine.containers.get(name).catch((e: Error) => {
+      throw fail(
+        `could not get container for ${name}: ${e.message.replace(/^Error response from daemon: /, '')}`,
+      );
+    });
+    if (child.host.networkMode === 'host')
+      throw fail(
+        "conflicting options: host type networking can't be used with links. This would result in undefined behavior",
+      );
+    links.push({ id: child.id, alias });
+  }
+  return { capAdd, capDrop, cpuShares, dns, dnsSearch, dnsOptions, extraHosts, links };
 }
 
 async function resolveMount(engine: Engine, v: VolumeRequest, created: string[]): Promise<MountSpec> {

@@ -5,6 +5,16 @@ import type { ContainerRecord } from './record.js';
 import { rootfsPaths } from './rootfs.js';
 import { effectiveState } from './status.js';
 
+/** Docker shows links as `/<linked container>:/<this container>/<alias>`, with current names. */
+async function inspectLinks(engine: Engine, rec: ContainerRecord): Promise<string[] | null> {
+  const out: string[] = [];
+  for (const l of rec.host.links) {
+    const child = await engine.containers.get(l.id).catch(() => undefined);
+    if (child) out.push(`/${child.name}:/${rec.name}/${l.alias}`);
+  }
+  return out.length ? out : null;
+}
+
 /** `docker inspect` JSON for a container (the fields docker users and lessons read). */
 export async function inspectContainer(
   engine: Engine,
@@ -105,6 +115,14 @@ export async function inspectContainer(
       CpuQuota: 0,
       PidsLimit: rec.host.pidsLimit || null,
       Init: rec.host.init || null,
+      CapAdd: rec.host.capAdd.length ? rec.host.capAdd : null,
+      CapDrop: rec.host.capDrop.length ? rec.host.capDrop : null,
+      CpuShares: rec.host.cpuShares,
+      Dns: rec.host.dns,
+      DnsOptions: rec.host.dnsOptions,
+      DnsSearch: rec.host.dnsSearch,
+      ExtraHosts: rec.host.extraHosts.length ? rec.host.extraHosts : null,
+      Links: await inspectLinks(engine, rec),
       Runtime: engine.cfg.runtimeName,
       CgroupParent: engine.cfg.cgroupParent,
     },

@@ -3,7 +3,9 @@ import path from 'node:path';
 import type { Engine } from '../engine.js';
 import { DockyardError } from '../errors.js';
 import { writeFileAtomic } from '../state/files.js';
+import { applyDns, type HostEntry, parseExtraHost } from './hostconfig.js';
 import { createNetns, netnsPath, removeNetns } from './netns.js';
+import type { Networks } from './network.js';
 import type { ContainerRecord } from './record.js';
 
 export interface NetworkSetup {
@@ -21,10 +23,17 @@ export const etcFiles = (engine: Engine, id: string) => {
 };
 
 /** Joins the container to its network before it starts; fills rec.networks. Undone by teardownNetworking. */
-export async function setupNetworking(engine: Engine, rec: ContainerRecord): Promise<NetworkSetup> {
+export async function setupNetworking(
+  engine: Engine,
+  rec: ContainerRecord,
+  linkHosts: HostEntry[] = [],
+): Promise<NetworkSetup> {
   const mode = rec.host.networkMode;
   const nets = await engine.networks();
   const files = etcFiles(engine, rec.id);
+  // Links, then --add-host entries: kept by networks/ whenever it rewrites this container's hosts file.
+  const extraHosts = [...linkHosts, ...(await extraHostEntries(nets, rec))];
+  const extraLines = extraHosts.map((e) => `${e.ip}\t${e.names.join(' ')}\n`).join('');
   let setup: NetworkSetup;
   rec.networks = {};
   if (mode === 'host') {
@@ -32,6 +41,7 @@ export async function setupNetworking(engine: Engine, rec: ContainerRecord): Pro
     await fs
       .copyFile('/etc/hosts', files.hosts)
       .catch(() => fs.writeFile(files.hosts, '127.0.0.1\tlocalhost\n'));
+    if (extraLines) await fs.appendFile(files.hosts, extraLines);
   } else if (mode.startsWith('container:')) {
     const other = await engine.containers.get(mode.slice('container:'.length));
     if (!['running', 'paused'].includes(other.state.status) || !other.state.pid) {
@@ -61,6 +71,7 @@ export async function setupNetworking(engine: Engine, rec: ContainerRecord): Pro
         hostname: rec.config.hostname,
         hostsPath: files.hosts,
         ifname: 'eth0',
+        extraHosts,
       },
       mode,
     );
@@ -78,6 +89,7 @@ export async function setupNetworking(engine: Engine, rec: ContainerRecord): Pro
           hostname: rec.config.hostname,
           hostsPath: files.hosts,
           ifname: `eth${Object.keys(rec.networks).length}`,
+          extraHosts,
         },
         net,
       );
@@ -88,14 +100,28 @@ export async function setupNetworking(engine: Engine, rec: ContainerRecord): Pro
       rec.state.ports = (await nets.publish(rec.id, att.ip, rec.host.ports)) ?? rec.host.ports;
   }
   await writeFileAtomic(files.hostname, `${rec.config.hostname}\n`);
-  await writeFileAtomic(files.resolvConf, nets.resolvConf());
+  await writeFileAtomic(files.resolvConf, applyDns(nets.resolvConf(), rec.host));
   if (setup.netns !== 'host' && !mode.startsWith('container:')) {
     let hosts = Object.keys(rec.networks).length ? await nets.hostsFile(rec.id).catch(() => '') : '';
-    if (!hosts) hosts = `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n`;
+    if (!hosts) hosts = `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${extraLines}`;
     // In place (same inode): networks/ rewrites this file while it is bind-mounted.
     await fs.writeFile(files.hosts, hosts);
   }
   return setup;
+}
+
+/** --add-host entries; host-gateway is the gateway of the container's network (the host's bridge address). */
+async function extraHostEntries(nets: Networks, rec: ContainerRecord): Promise<HostEntry[]> {
+  if (!rec.host.extraHosts.length) return [];
+  let gateway: string | undefined;
+  if (rec.host.extraHosts.some((h) => h.endsWith('host-gateway')) && nets.available) {
+    const mode = rec.host.networkMode;
+    if (mode === 'bridge') await nets.ensureDefaultBridge();
+    const net = await nets.inspect(['host', 'none'].includes(mode) ? 'bridge' : mode).catch(() => undefined);
+    const ipam = net?.IPAM as { Config?: { Gateway?: string }[] } | undefined;
+    gateway = ipam?.Config?.[0]?.Gateway;
+  }
+  return rec.host.extraHosts.map((h) => parseExtraHost(h, gateway));
 }
 
 /** Idempotent: safe after a partial setup or a crash. */

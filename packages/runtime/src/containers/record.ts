@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { StoredLinkSchema } from './hostconfig.js';
 
 export const PortBindingSchema = z.object({
   hostIp: z.string(),
@@ -83,6 +84,14 @@ export const ContainerRecordSchema = z.object({
     restart: RestartPolicySchema,
     autoRemove: z.boolean(),
     init: z.boolean().default(false),
+    capAdd: z.array(z.string()).default([]),
+    capDrop: z.array(z.string()).default([]),
+    cpuShares: z.number().int().default(0),
+    dns: z.array(z.string()).default([]),
+    dnsSearch: z.array(z.string()).default([]),
+    dnsOptions: z.array(z.string()).default([]),
+    extraHosts: z.array(z.string()).default([]),
+    links: z.array(StoredLinkSchema).default([]),
   }),
   state: z.object({
     status: ContainerStatusSchema,

@@ -2,11 +2,13 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Engine } from '../engine.js';
 import { DockyardError } from '../errors.js';
-import { buildSpec } from '../oci/spec.js';
+import { buildSpec, DEFAULT_CAPS } from '../oci/spec.js';
 import { resolveUser } from '../oci/user.js';
 import { writeJsonAtomic } from '../state/files.js';
 import { lookPathInRoot, resolveInRoot } from '../util/rootpath.js';
 import { exitNotifySocket } from './exit-notify.js';
+import { effectiveCaps } from './hostconfig.js';
+import { resolveLinks } from './links.js';
 import { etcFiles, setupNetworking, teardownNetworking } from './networking.js';
 import type { ContainerRecord } from './record.js';
 import { mountRootfs, unmountRootfs } from './rootfs.js';
@@ -81,9 +83,13 @@ export async function startLocked(
     await engine.containers.clearRunState(rec.id);
     await fs.mkdir(shimDir, { recursive: true });
     const rootfs = await mountRootfs(engine.images, rec.layers, dir);
-    const net = await setupNetworking(engine, rec);
+    const links = await resolveLinks(engine, rec);
+    const net = await setupNetworking(engine, rec, links.hosts);
     const user = await resolveUser(rootfs, rec.config.user);
     const env = [...rec.config.env];
+    // Link variables come first in Docker and the container's own env overrides them.
+    const ownKeys = new Set(env.map((e) => e.split('=')[0]));
+    env.push(...links.env.filter((e) => !ownKeys.has(e.split('=')[0])));
     if (!env.some((e) => e.startsWith('PATH=')))
       env.unshift('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
     if (!env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${rec.config.hostname}`);
@@ -113,6 +119,13 @@ export async function startLocked(
       memorySwap: rec.host.memorySwap,
       nanoCpus: rec.host.nanoCpus,
       pidsLimit: rec.host.pidsLimit,
+      cpuShares: rec.host.cpuShares,
+      capabilities: effectiveCaps(
+        DEFAULT_CAPS,
+        rec.host.capAdd,
+        rec.host.capDrop,
+        await fs.readFile('/proc/self/status', 'utf8').catch(() => ''),
+      ),
     });
     await writeJsonAtomic(path.join(dir, 'config.json'), spec);
     await fs.mkdir(path.dirname(engine.containers.logPath(rec.id)), { recursive: true });

@@ -1,6 +1,7 @@
 import type { Engine } from '../engine.js';
 import { DockyardError } from '../errors.js';
 import { buildResources } from '../oci/spec.js';
+import { validateCpuShares } from './hostconfig.js';
 import { parseBytes, parseCpus, parseRestart } from './options.js';
 import { cleanRuntimeError } from './runtime.js';
 import { effectiveState, isLive } from './status.js';
@@ -11,6 +12,7 @@ export interface UpdateOptions {
   cpus?: string;
   pidsLimit?: string;
   restart?: string;
+  cpuShares?: number;
 }
 
 /** docker update: stores the new limits and, for a running container, applies them through `runtime update`. */
@@ -23,6 +25,7 @@ export async function updateContainer(engine: Engine, ref: string, o: UpdateOpti
     if (o.memorySwap !== undefined) next.memorySwap = parseBytes(o.memorySwap, '--memory-swap', true);
     if (o.cpus !== undefined) next.nanoCpus = parseCpus(o.cpus);
     if (o.pidsLimit !== undefined) next.pidsLimit = Number(o.pidsLimit);
+    if (o.cpuShares !== undefined) next.cpuShares = validateCpuShares(o.cpuShares);
     if (o.restart !== undefined) {
       next.restart = parseRestart(o.restart);
       if (next.autoRemove && next.restart.name !== 'no') {

@@ -14,10 +14,13 @@ const header = [
   'ff02::2\tip6-allrouters',
 ];
 
-/** /etc/hosts of a container: Docker's header, the container itself, then its peers on user networks. */
-export function renderHosts(self: HostsEntry[], peers: HostsEntry[]): string {
+/**
+ * /etc/hosts of a container: Docker's header, its static entries (links, --add-host), the container itself,
+ * then its peers on user networks.
+ */
+export function renderHosts(self: HostsEntry[], peers: HostsEntry[], extra: HostsEntry[] = []): string {
   const lines = [...header];
-  for (const e of [...self, ...peers]) {
+  for (const e of [...extra, ...self, ...peers]) {
     const names = [...new Set(e.names.filter(Boolean))];
     if (names.length > 0) lines.push(`${e.ip}\t${names.join(' ')}`);
   }

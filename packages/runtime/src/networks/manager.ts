@@ -81,6 +81,10 @@ const connectSchema = z.object({
     .string()
     .regex(/^[a-z][a-z0-9]{0,14}$/)
     .optional(),
+  /** Static entries of the container's /etc/hosts (legacy links, --add-host); replace the stored ones when given. */
+  extraHosts: z
+    .array(z.object({ ip: z.ipv4().or(z.ipv6()), names: z.array(z.string().min(1)).min(1) }))
+    .optional(),
 });
 export type ConnectRequest = z.input<typeof connectSchema>;
 
@@ -349,6 +353,7 @@ export class NetworkManager {
       ep.netnsPath = req.netnsPath;
       if (req.hostsPath) ep.hostsPath = req.hostsPath;
       if (req.hostname) ep.hostname = req.hostname;
+      if (req.extraHosts) ep.extraHosts = req.extraHosts;
       if (ep.attachments.some((a) => a.networkId === rec.Id)) {
         throw new NetworkError(
           'already_connected',
@@ -755,6 +760,7 @@ function publicAttachment(a: StoredAttachment): NetworkAttachment {
 function hostsFor(containerId: string, endpoints: EndpointRecord[]): string {
   const self = endpoints.find((e) => e.containerId === containerId);
   if (!self) return renderHosts([], []);
+  const extra: HostsEntry[] = self.extraHosts ?? [];
   const shortId = (id: string) => id.slice(0, 12);
   const selfEntries: HostsEntry[] = self.attachments.map((a) => ({
     ip: a.ip,
@@ -770,5 +776,5 @@ function hostsFor(containerId: string, endpoints: EndpointRecord[]): string {
       }
     }
   }
-  return renderHosts(selfEntries, peers);
+  return renderHosts(selfEntries, peers, extra);
 }

@@ -90,6 +90,8 @@ export const endpointRecordSchema = z.object({
   netnsId: z.string(),
   hostsPath: z.string().optional(),
   hostname: z.string().optional(),
+  /** Static lines of its /etc/hosts (legacy links, --add-host), kept when the file is rewritten. */
+  extraHosts: z.array(z.object({ ip: z.string(), names: z.array(z.string()) })).optional(),
   attachments: z.array(storedAttachmentSchema),
   ports: z.array(publishedPortSchema),
 });

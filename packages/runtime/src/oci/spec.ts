@@ -51,6 +51,10 @@ export interface SpecInput {
   memorySwap: number;
   nanoCpus: number;
   pidsLimit: number;
+  /** cpu.shares on cgroup v1 (the runtime converts it to cpu.weight on v2); 0 = the kernel's default. */
+  cpuShares?: number;
+  /** The process's bounding/effective/permitted set; Docker's defaults when absent. */
+  capabilities?: string[];
 }
 
 export interface OciSpec {
@@ -67,6 +71,7 @@ export function buildResources(r: {
   memorySwap: number;
   nanoCpus: number;
   pidsLimit: number;
+  cpuShares?: number;
 }) {
   const resources: Record<string, unknown> = {};
   if (r.memory > 0) {
@@ -74,10 +79,13 @@ export function buildResources(r: {
     const swap = r.memorySwap === 0 ? r.memory * 2 : r.memorySwap;
     resources.memory = { limit: r.memory, swap };
   }
+  const cpu: Record<string, number> = {};
   if (r.nanoCpus > 0) {
-    const period = 100_000;
-    resources.cpu = { quota: Math.round((r.nanoCpus / 1e9) * period), period };
+    cpu.period = 100_000;
+    cpu.quota = Math.round((r.nanoCpus / 1e9) * cpu.period);
   }
+  if (r.cpuShares && r.cpuShares > 0) cpu.shares = r.cpuShares;
+  if (Object.keys(cpu).length) resources.cpu = cpu;
   if (r.pidsLimit > 0) resources.pids = { limit: r.pidsLimit };
   return resources;
 }
@@ -99,7 +107,7 @@ const DEVICE_RULES = [
 
 /** config.json for a container, shaped like the one dockerd hands to runc. */
 export function buildSpec(i: SpecInput): OciSpec {
-  const caps = DEFAULT_CAPS;
+  const caps = i.capabilities ?? DEFAULT_CAPS;
   const namespaces: { type: string; path?: string }[] = [
     { type: 'pid' },
     { type: 'ipc' },

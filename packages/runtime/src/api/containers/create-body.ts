@@ -59,6 +59,8 @@ export const CreateBodySchema = z.looseObject({
       CapAdd: z.array(z.string()).nullish(),
       CapDrop: z.array(z.string()).nullish(),
       Dns: z.array(z.string()).nullish(),
+      DnsSearch: z.array(z.string()).nullish(),
+      DnsOptions: z.array(z.string()).nullish(),
       ExtraHosts: z.array(z.string()).nullish(),
       Links: z.array(z.string()).nullish(),
     })
@@ -95,18 +97,8 @@ export function toCreateOptions(
   if (h.Privileged) {
     throw new ApiError(400, 'privileged containers are not supported by this engine (Privileged: true)');
   }
-  for (const [key, value] of [
-    ['CapAdd', h.CapAdd],
-    ['CapDrop', h.CapDrop],
-    ['Dns', h.Dns],
-    ['ExtraHosts', h.ExtraHosts],
-    ['Links', h.Links],
-  ] as const) {
-    if (value?.length) warnings.push(`${key} is not supported by this engine and was ignored`);
-  }
   if (body.Healthcheck?.Test?.length && body.Healthcheck.Test[0] !== 'NONE')
     warnings.push('Healthcheck is not supported by this engine and was ignored');
-  if (h.CpuShares) warnings.push('CpuShares is not supported by this engine and was ignored');
 
   const volume: string[] = [...(h.Binds ?? [])];
   for (const m of h.Mounts ?? []) {
@@ -181,6 +173,14 @@ export function toCreateOptions(
       expose,
       stopSignal: body.StopSignal || undefined,
       stopTimeout: body.StopTimeout ?? undefined,
+      capAdd: h.CapAdd ?? [],
+      capDrop: h.CapDrop ?? [],
+      cpuShares: h.CpuShares ?? 0,
+      dns: h.Dns ?? [],
+      dnsSearch: h.DnsSearch ?? [],
+      dnsOption: h.DnsOptions ?? [],
+      addHost: h.ExtraHosts ?? [],
+      link: h.Links ?? [],
     },
   };
 }

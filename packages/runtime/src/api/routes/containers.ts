@@ -18,6 +18,7 @@ import { effectiveState, isLive, sleep } from '../../containers/status.js';
 import { stopContainer } from '../../containers/stop.js';
 import { topContainer } from '../../containers/top.js';
 import { updateContainer } from '../../containers/update.js';
+import { DockyardError } from '../../errors.js';
 import { baseImageFor } from '../../images/import.js';
 import { normalizeReference } from '../../images/reference.js';
 import { getArchive, headArchive, putArchive } from '../containers/archive.js';
@@ -80,7 +81,11 @@ const create = async (ctx: ApiContext) => {
     ? Object.keys((await engine.images.getConfig(imageId)).config?.ExposedPorts ?? {})
     : [];
   const { options, warnings } = toCreateOptions(body, name, imageExposed);
-  const rec = await createContainer(engine, options);
+  const rec = await createContainer(engine, options).catch((e: unknown) => {
+    if (e instanceof DockyardError && e.code === 'invalid-parameter')
+      throw new ApiError(400, e.message.replace(/^Error response from daemon: /, ''));
+    throw e;
+  });
   await containerEvent(engine, rec, 'create');
   sendJson(ctx, 201, { Id: rec.id, Warnings: warnings });
 };
@@ -168,6 +173,7 @@ const UpdateSchema = z.looseObject({
   CpuQuota: z.number().int().nullish(),
   CpuPeriod: z.number().int().nullish(),
   PidsLimit: z.number().int().nullish(),
+  CpuShares: z.number().int().nullish(),
   RestartPolicy: z
     .looseObject({ Name: z.string().nullish(), MaximumRetryCount: z.number().int().nullish() })
     .nullish(),
@@ -187,6 +193,7 @@ const update = async (ctx: ApiContext) => {
     memory: b.Memory ? String(b.Memory) : undefined,
     memorySwap: b.MemorySwap ? String(b.MemorySwap) : undefined,
     cpus,
+    cpuShares: b.CpuShares ? b.CpuShares : undefined,
     pidsLimit:
       b.PidsLimit === null || b.PidsLimit === undefined ? undefined : String(Math.max(0, b.PidsLimit)),
     restart: rp?.Name
