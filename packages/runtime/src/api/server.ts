@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import FindMyWay from 'find-my-way';
 import { listenForExits } from '../containers/exit-notify.js';
+import { startHealthMonitor } from '../containers/health-monitor.js';
 import type { Engine } from '../engine.js';
 import { DockyardError } from '../errors.js';
 import { hub } from './containers/hub.js';
@@ -249,6 +250,8 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   tcpServer?.on('secureConnection', track);
   // Exits reported by the shims are cleaned up here, at once, instead of by a CLI process per exit.
   const exits = await listenForExits(o.engine, (id) => hub.cleanedUp(id));
+  // Health checks run where exits are heard: one server per engine, resuming checks of running containers.
+  const health = exits ? startHealthMonitor(o.engine) : undefined;
 
   return {
     socketPath,
@@ -260,6 +263,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
       // Long-lived streams (follow, attach) would keep close() waiting forever.
       for (const s of sockets) s.destroy();
       await Promise.all(closing);
+      await health?.close();
       await exits?.close();
       await fs.rm(socketPath, { force: true });
     },

@@ -7,6 +7,13 @@ import { type CreateOptions, createContainer } from '../containers/create.js';
 import { containerChanges } from '../containers/diff.js';
 import { startExec } from '../containers/exec.js';
 import { exportContainer } from '../containers/export.js';
+import {
+  checkHealthFilter,
+  type HealthFlags,
+  healthcheckFromFlags,
+  healthFilterValue,
+  healthSuffix,
+} from '../containers/healthcheck.js';
 import { inspectContainer } from '../containers/inspect.js';
 import { killContainer } from '../containers/kill.js';
 import { readLogs } from '../containers/logs.js';
@@ -73,20 +80,53 @@ function addCreateFlags(cmd: Command): Command {
     .option('--init', 'Run an init inside the container that forwards signals and reaps processes')
     .option('--sig-proxy <bool>', 'Proxy received signals to the process', 'true')
     .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
+    .option('--health-cmd <string>', 'Command to run to check health')
+    .option('--health-interval <duration>', 'Time between running the check (ms|s|m|h) (default 0s)')
+    .option('--health-timeout <duration>', 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)')
+    .option('--health-retries <int>', 'Consecutive failures needed to report unhealthy')
+    .option(
+      '--health-start-period <duration>',
+      'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)',
+    )
+    .option(
+      '--health-start-interval <duration>',
+      'Time between running the check during the start period (ms|s|m|h) (default 0s)',
+    )
+    .option('--no-healthcheck', 'Disable any container-specified HEALTHCHECK')
     .argument('<image>')
     .argument('[command...]')
     .passThroughOptions();
 }
 
-type CreateFlags = Omit<CreateOptions, 'image' | 'command'> & {
-  detach?: boolean;
-  sigProxy?: string;
-  net?: string;
-};
+type CreateFlags = Omit<CreateOptions, 'image' | 'command' | 'healthcheck'> &
+  HealthFlags & {
+    detach?: boolean;
+    sigProxy?: string;
+    net?: string;
+  };
 
 function toCreateOptions(image: string, command: string[], f: CreateFlags): CreateOptions {
+  const {
+    healthCmd,
+    healthInterval,
+    healthTimeout,
+    healthRetries,
+    healthStartPeriod,
+    healthStartInterval,
+    healthcheck,
+    ...rest
+  } = f;
   return {
-    ...f,
+    ...rest,
+    healthcheck: healthcheckFromFlags({
+      healthCmd,
+      healthInterval,
+      healthTimeout,
+      healthRetries,
+      healthStartPeriod,
+      healthStartInterval,
+      healthcheck,
+    }),
     image,
     command,
     pidsLimit: f.pidsLimit === '-1' ? undefined : f.pidsLimit,
@@ -521,7 +561,7 @@ interface PsFlags {
 export function statusText(s: ContainerRecord['state']): string {
   switch (s.status) {
     case 'running':
-      return `Up ${humanDuration(Date.now() - Date.parse(s.startedAt))}`;
+      return `Up ${humanDuration(Date.now() - Date.parse(s.startedAt))}${healthSuffix(s.health)}`;
     case 'paused':
       return `Up ${humanDuration(Date.now() - Date.parse(s.startedAt))} (Paused)`;
     case 'restarting':
@@ -571,6 +611,9 @@ async function listContainers(f: PsFlags): Promise<void> {
           return s.status === value;
         case 'exited':
           return s.status === 'exited' && String(s.exitCode) === value;
+        case 'health':
+          checkHealthFilter(value);
+          return healthFilterValue(s.health) === value;
         case 'ancestor':
           return (
             r.image === value || r.imageId === value || r.imageId.replace('sha256:', '').startsWith(value)

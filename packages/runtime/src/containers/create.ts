@@ -8,6 +8,12 @@ import { authFromDockerConfig, RegistryError } from '../images/registry.js';
 import { parseRemoteReference } from '../images/registry-reference.js';
 import { withLock } from '../state/lock.js';
 import {
+  type ApiHealthcheck,
+  ApiHealthcheckSchema,
+  mergeHealthcheck,
+  validateHealthcheck,
+} from './healthcheck.js';
+import {
   invalidParameter,
   normalizeCaps,
   parseLink,
@@ -67,6 +73,8 @@ export interface CreateOptions {
   addHost?: string[];
   /** `name[:alias]` of containers on the default bridge (legacy links). */
   link?: string[];
+  /** Docker's Healthcheck (request side); merged over the image's HEALTHCHECK. */
+  healthcheck?: ApiHealthcheck;
 }
 
 /** Finds the image, importing a base image (busybox, debian) from its local recipe on first use like a pull. */
@@ -123,6 +131,7 @@ export async function createContainer(
       `Error response from daemon: Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
     );
   }
+  validateHealthcheck(o.healthcheck);
   const restart = parseRestart(o.restart);
   if (o.rm && restart.name !== 'no') throw new DockyardError('Conflicting options: --restart and --rm');
   const ports = (o.publish ?? []).map(parsePublish);
@@ -234,6 +243,7 @@ export async function createContainer(
           exposedPorts: [...exposed].sort(),
           stopSignal: o.stopSignal || ic.StopSignal || 'SIGTERM',
           stopTimeout: o.stopTimeout ?? 10,
+          healthcheck: mergeHealthcheck(ApiHealthcheckSchema.safeParse(ic.Healthcheck).data, o.healthcheck),
         },
         host: {
           memory,

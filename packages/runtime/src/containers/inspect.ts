@@ -1,4 +1,5 @@
 import type { Engine } from '../engine.js';
+import { apiHealthcheck, apiHealthState } from './healthcheck.js';
 import { netnsPath } from './netns.js';
 import { etcFiles } from './networking.js';
 import type { ContainerRecord } from './record.js';
@@ -84,6 +85,7 @@ export async function inspectContainer(
       Error: s.error,
       StartedAt: s.startedAt,
       FinishedAt: s.finishedAt,
+      ...(s.health ? { Health: apiHealthState(s.health) } : {}),
     },
     Image: rec.imageId,
     ResolvConfPath: files.resolvConf,
@@ -166,6 +168,7 @@ export async function inspectContainer(
       Entrypoint: rec.config.entrypoint,
       Labels: rec.config.labels,
       StopSignal: rec.config.stopSignal,
+      ...(rec.config.healthcheck ? { Healthcheck: apiHealthcheck(rec.config.healthcheck) } : {}),
     },
     NetworkSettings: {
       Bridge: '',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HealthConfigSchema, HealthStateSchema } from './healthcheck.js';
 import { StoredLinkSchema } from './hostconfig.js';
 
 export const PortBindingSchema = z.object({
@@ -72,6 +73,8 @@ export const ContainerRecordSchema = z.object({
     exposedPorts: z.array(z.string()),
     stopSignal: z.string().default('SIGTERM'),
     stopTimeout: z.number().int().default(10),
+    /** Image's HEALTHCHECK merged with the request's; absent when neither has one. */
+    healthcheck: HealthConfigSchema.optional(),
   }),
   host: z.object({
     memory: z.number().int().default(0),
@@ -109,6 +112,8 @@ export const ContainerRecordSchema = z.object({
     generation: z.number().int().default(0),
     /** Host ports actually bound for this run (a requested port 0 is replaced by the one picked). */
     ports: z.array(PortBindingSchema).default([]),
+    /** Docker's State.Health: reset to starting on each start, updated by the serving daemon's checks. */
+    health: HealthStateSchema.optional(),
   }),
   networks: z.record(z.string(), AttachmentSchema).default({}),
   /**

@@ -7,6 +7,7 @@ import { resolveUser } from '../oci/user.js';
 import { writeJsonAtomic } from '../state/files.js';
 import { lookPathInRoot, resolveInRoot } from '../util/rootpath.js';
 import { exitNotifySocket } from './exit-notify.js';
+import { isHealthEnabled } from './healthcheck.js';
 import { effectiveCaps } from './hostconfig.js';
 import { resolveLinks } from './links.js';
 import { etcFiles, setupNetworking, teardownNetworking } from './networking.js';
@@ -162,6 +163,10 @@ export async function startLocked(
       oomKilled: false,
       error: '',
       manuallyStopped: false,
+      // Like dockerd: every start begins as "starting" (the log of earlier runs is kept).
+      health: isHealthEnabled(rec.config.healthcheck)
+        ? { status: 'starting', failingStreak: 0, log: rec.state.health?.log ?? [] }
+        : undefined,
     };
     await engine.containers.save(rec);
     if (hooks.beforeStart) await hooks.beforeStart(rec);

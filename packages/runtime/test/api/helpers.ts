@@ -76,6 +76,10 @@ export class ApiTestDaemon {
     await fs.mkdir(this.dockerConfig, { recursive: true });
     const imported = await this.dy(['image', 'import-base', 'busybox']);
     if (imported.code !== 0) throw new Error(`import-base busybox: ${imported.stderr}`);
+    await this.startDaemon();
+  }
+
+  private async startDaemon(): Promise<void> {
     this.daemon = spawn(process.execPath, [BIN, 'daemon', '--host', `unix://${this.socket}`], {
       env: this.env,
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -84,6 +88,17 @@ export class ApiTestDaemon {
       this.daemonStderr += d.toString();
     });
     await waitFor(async () => existsSync(this.socket) && (await this.ping()), 90_000);
+  }
+
+  /** Stops the daemon (SIGTERM, as an init system would) and starts a new one on the same state. */
+  async restartDaemon(): Promise<void> {
+    const old = this.daemon;
+    if (old && old.exitCode === null) {
+      const exited = new Promise((r) => old.once('exit', r));
+      old.kill('SIGTERM');
+      await exited;
+    }
+    await this.startDaemon();
   }
 
   private ping(): Promise<boolean> {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { CreateOptions } from '../../containers/create.js';
+import { ApiHealthcheckSchema, validateHealthcheck } from '../../containers/healthcheck.js';
 import { ApiError } from '../http.js';
 
 const StrList = z.union([z.array(z.string()), z.string()]).nullish();
@@ -24,7 +25,7 @@ export const CreateBodySchema = z.looseObject({
   Labels: z.record(z.string(), z.string()).nullish(),
   ExposedPorts: z.record(z.string(), z.unknown()).nullish(),
   Volumes: z.record(z.string(), z.unknown()).nullish(),
-  Healthcheck: z.looseObject({ Test: z.array(z.string()).nullish() }).nullish(),
+  Healthcheck: ApiHealthcheckSchema.nullish(),
   StopSignal: z.string().nullish(),
   StopTimeout: z.number().int().nullish(),
   HostConfig: z
@@ -97,8 +98,11 @@ export function toCreateOptions(
   if (h.Privileged) {
     throw new ApiError(400, 'privileged containers are not supported by this engine (Privileged: true)');
   }
-  if (body.Healthcheck?.Test?.length && body.Healthcheck.Test[0] !== 'NONE')
-    warnings.push('Healthcheck is not supported by this engine and was ignored');
+  try {
+    validateHealthcheck(body.Healthcheck);
+  } catch (e) {
+    throw new ApiError(400, (e as Error).message.replace(/^Error response from daemon: /, ''));
+  }
 
   const volume: string[] = [...(h.Binds ?? [])];
   for (const m of h.Mounts ?? []) {
@@ -181,6 +185,7 @@ export function toCreateOptions(
       dnsOption: h.DnsOptions ?? [],
       addHost: h.ExtraHosts ?? [],
       link: h.Links ?? [],
+      healthcheck: body.Healthcheck ?? undefined,
     },
   };
 }

@@ -1,10 +1,21 @@
 import { statusText } from '../../cli/container-commands.js';
+import { HEALTH_FILTER_VALUES, healthFilterValue } from '../../containers/healthcheck.js';
 import type { ContainerRecord } from '../../containers/record.js';
 import { effectiveState, isLive } from '../../containers/status.js';
 import type { Engine } from '../../engine.js';
 import { ApiError } from '../http.js';
 
-const KNOWN_FILTERS = new Set(['status', 'name', 'label', 'id', 'ancestor', 'exited', 'network', 'volume']);
+const KNOWN_FILTERS = new Set([
+  'status',
+  'name',
+  'label',
+  'id',
+  'ancestor',
+  'exited',
+  'network',
+  'volume',
+  'health',
+]);
 
 /** GET /containers/json in Docker's summary shape, with its filters (OR within a key, AND across keys). */
 export async function listContainers(
@@ -13,6 +24,8 @@ export async function listContainers(
 ): Promise<Record<string, unknown>[]> {
   for (const k of Object.keys(o.filters))
     if (!KNOWN_FILTERS.has(k)) throw new ApiError(400, `invalid filter '${k}'`);
+  for (const v of o.filters.health ?? [])
+    if (!HEALTH_FILTER_VALUES.has(v)) throw new ApiError(400, `Unrecognised filter value for health: ${v}`);
   const recs = await engine.containers.list();
   recs.sort((a, b) => Date.parse(b.created) - Date.parse(a.created));
   const out: Record<string, unknown>[] = [];
@@ -36,6 +49,7 @@ function matches(r: ContainerRecord, s: ContainerRecord['state'], f: Record<stri
   return (
     any('status', (v) => s.status === v) &&
     any('exited', (v) => s.status === 'exited' && String(s.exitCode) === v) &&
+    any('health', (v) => healthFilterValue(s.health) === v) &&
     any('id', (v) => r.id.startsWith(v)) &&
     any('name', (v) => {
       try {
