@@ -2,6 +2,7 @@ import type { Engine } from '../engine.js';
 import { packTree } from '../images/pack.js';
 import type { ImageConfig } from '../images/types.js';
 import { containerChanges } from './diff.js';
+import { apiHealthcheck } from './healthcheck.js';
 import type { ContainerRecord } from './record.js';
 import { rootfsPaths } from './rootfs.js';
 import { effectiveState } from './status.js';
@@ -35,6 +36,8 @@ export async function commitContainer(engine: Engine, ref: string, o: CommitOpti
       ExposedPorts: rec.config.exposedPorts.length
         ? Object.fromEntries(rec.config.exposedPorts.map((p) => [p, {}]))
         : undefined,
+      // The container's check (the image's merged with its own), as docker commit keeps it.
+      Healthcheck: rec.config.healthcheck ? apiHealthcheck(rec.config.healthcheck) : base.config?.Healthcheck,
     };
     applyChanges(cfg, o.changes ?? []);
     const config: ImageConfig = {

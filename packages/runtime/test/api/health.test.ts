@@ -210,6 +210,17 @@ describe('docker health checks against the engine API', () => {
     expect(await d.ok(['ps', '--filter', `name=${disabled}`, '--format', '{{.Status}}'])).toMatch(
       /^Up [^(]*$/,
     );
+    // docker commit keeps the container's merged check in the new image.
+    const committed = `${image}-committed`;
+    await d.ok(['commit', overridden, committed]);
+    expect(
+      JSON.parse(await d.ok(['image', 'inspect', '--format', '{{json .Config.Healthcheck}}', committed])),
+    ).toEqual({
+      Test: ['CMD-SHELL', 'exit 3'],
+      Interval: 1e9,
+      Retries: 1,
+    });
+    await d.ok(['rmi', committed]);
     await d.ok(['rm', '-f', built, overridden, disabled]);
   });
 
