@@ -51,6 +51,8 @@ const config = configSchema.parse({
   cgroupParent: `/dybench-${suffix}`,
   diskBytes: 256 * 2 ** 20,
   poolSize: 3,
+  // A lesson without setup, so lab-ready measures the box alone.
+  lessonsDir: join(import.meta.dirname, '../test/fixtures/lessons'),
 });
 
 const percentile = (values: number[], p: number) => {
@@ -61,7 +63,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const clients: Client[] = [];
 
 async function connect(url: string, sub: string): Promise<Client> {
-  const token = await signLabToken({ sub, lesson: 'bench', role: 'student' }, SECRET, { ttlSeconds: 900 });
+  const token = await signLabToken({ sub, lesson: 'sandbox-check', role: 'student' }, SECRET, {
+    ttlSeconds: 900,
+  });
   const client: Client = io(`${url}/lab`, {
     auth: { token },
     transports: ['websocket'],

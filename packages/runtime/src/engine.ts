@@ -12,6 +12,11 @@ export class Engine {
   readonly volumes: VolumeStore;
   readonly runtime: OciRuntime;
   private nets: Networks | undefined;
+  /**
+   * Set by a long-lived server: slow host cleanup that nothing waits for (deleting a removed container's veth)
+   * may finish after the request. A CLI process leaves it off, as it exits right after its verb.
+   */
+  backgroundCleanup = false;
 
   constructor(readonly cfg: EngineConfig = loadConfig()) {
     this.images = new ImageStore(cfg.root);
@@ -26,6 +31,11 @@ export class Engine {
       this.nets = await loadNetworks(this.cfg.root, this.cfg.run);
     }
     return this.nets;
+  }
+
+  /** Waits for background cleanup started so far. */
+  async settle(): Promise<void> {
+    await this.nets?.settle();
   }
 
   cgroupsPath(id: string): string {

@@ -249,7 +249,10 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   unixServer.on('connection', track);
   tcpServer?.on('secureConnection', track);
   // Exits reported by the shims are cleaned up here, at once, instead of by a CLI process per exit.
-  const exits = await listenForExits(o.engine, (id) => hub.cleanedUp(id));
+  const exits = await listenForExits(o.engine, {
+    exited: (id, code) => hub.recordExit(id, code),
+    cleanedUp: (id) => hub.cleanedUp(id),
+  });
   // Health checks run where exits are heard: one server per engine, resuming checks of running containers.
   const health = exits ? startHealthMonitor(o.engine) : undefined;
 
@@ -265,6 +268,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
       await Promise.all(closing);
       await health?.close();
       await exits?.close();
+      await o.engine.settle();
       await fs.rm(socketPath, { force: true });
     },
   };

@@ -16,6 +16,7 @@ interface DaemonFlags {
 async function runDaemon(f: DaemonFlags): Promise<void> {
   const { startApiServer } = await import('../api/server.js');
   const engine = getEngine();
+  engine.backgroundCleanup = true;
   const hosts = f.host.length ? f.host : [`unix://${engine.cfg.run}/docker.sock`];
   let socketPath: string | undefined;
   let tcp: Parameters<typeof startApiServer>[0]['tcp'];

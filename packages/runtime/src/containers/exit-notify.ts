@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { EngineConfig } from '../config.js';
 import type { Engine } from '../engine.js';
 import { cleanupContainer } from './cleanup.js';
+import { readExitFile } from './status.js';
 
 /**
  * Where a serving engine hears about container exits. dyshim connects here when its container exits and runs
@@ -18,9 +19,15 @@ export interface ExitListener {
 }
 
 /** Cleans up (exit record, --rm, restart policy) every container whose shim reports its exit here. */
+export interface ExitHooks {
+  /** The exit code as the shim recorded it, before the cleanup may remove the container (--rm). */
+  exited?: (id: string, exitCode: number) => void;
+  cleanedUp?: (id: string) => void;
+}
+
 export async function listenForExits(
   engine: Engine,
-  cleanedUp: (id: string) => void = () => {},
+  hooks: ExitHooks = {},
 ): Promise<ExitListener | undefined> {
   const socketPath = exitNotifySocket(engine.cfg);
   await fs.mkdir(path.dirname(socketPath), { recursive: true });
@@ -37,9 +44,13 @@ export async function listenForExits(
     conn.on('end', () => {
       for (const id of text.split('\n')) {
         if (!CONTAINER_ID.test(id)) continue;
-        void cleanupContainer(engine, id)
+        void readExitFile(engine.containers.shimDir(id))
+          .then((exit) => {
+            if (exit) hooks.exited?.(id, exit.exitCode);
+            return cleanupContainer(engine, id);
+          })
           .catch(() => {})
-          .finally(() => cleanedUp(id));
+          .finally(() => hooks.cleanedUp?.(id));
       }
     });
   });

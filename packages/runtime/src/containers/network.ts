@@ -34,7 +34,13 @@ export interface Networks {
     },
     network: string,
   ): Promise<NetworkAttachment>;
-  disconnect(containerId: string, network: string, netnsPath?: string): Promise<void>;
+  disconnect(
+    containerId: string,
+    network: string,
+    netnsPath?: string,
+    opts?: { linkInBackground?: boolean },
+  ): Promise<void>;
+  settle(): Promise<void>;
   publish(containerId: string, containerIp: string, ports: PortBinding[]): Promise<PortBinding[] | undefined>;
   unpublish(containerId: string): Promise<void>;
   resolvConf(): string;
@@ -65,6 +71,7 @@ class NoNetworks implements Networks {
     this.unavailable();
   }
   async disconnect() {}
+  async settle() {}
   async publish(_id: string, _ip: string, ports: PortBinding[]): Promise<PortBinding[]> {
     if (ports.length) this.unavailable();
     return [];

@@ -131,7 +131,8 @@ export async function teardownNetworking(engine: Engine, rec: ContainerRecord): 
   if (nets.available) {
     // Each call takes the networks lock and may run iptables: only undo what this run set up.
     if (rec.host.ports.length || rec.state.ports.length) await nets.unpublish(rec.id).catch(() => {});
-    for (const net of Object.keys(rec.networks)) await nets.disconnect(rec.id, net, ns).catch(() => {});
+    const opts = { linkInBackground: engine.backgroundCleanup };
+    for (const net of Object.keys(rec.networks)) await nets.disconnect(rec.id, net, ns, opts).catch(() => {});
   }
   rec.networks = {};
   rec.state.ports = [];

@@ -325,6 +325,8 @@ export class NetworkManager {
 
   async connect(c: ConnectRequest, network: string): Promise<NetworkAttachment> {
     const req = connectSchema.parse(c);
+    // A restarting container may ask for the address its previous run still holds until its veth is gone.
+    await this.settle(req.containerId);
     return this.store.withLock(async () => {
       const rec = await this.resolve(network);
       if (rec.Driver !== 'bridge') {
@@ -410,7 +412,17 @@ export class NetworkManager {
     });
   }
 
-  async disconnect(containerId: string, network: string, netnsPath?: string): Promise<void> {
+  /**
+   * With `linkInBackground` (a container being torn down, its netns going away) the host veth is deleted after
+   * this returns: the kernel takes 20-40 ms to delete one. Its address stays allocated until then, so no new
+   * container meets the old interface; settle() waits for what is still going on.
+   */
+  async disconnect(
+    containerId: string,
+    network: string,
+    netnsPath?: string,
+    opts: { linkInBackground?: boolean } = {},
+  ): Promise<void> {
     containerIdSchema.parse(containerId);
     await this.store.withLock(async () => {
       const ep = await this.store.readEndpoint(containerId);
@@ -428,6 +440,16 @@ export class NetworkManager {
           `container ${containerId} is not connected to network ${network}`,
         );
       }
+      if (opts.linkInBackground) {
+        ep.attachments = ep.attachments.filter((a) => a !== att);
+        await this.store.writeEndpoint(ep);
+        await this.refreshHostsFiles([att.networkId], ep.hostsPath ? [containerId] : []);
+        this.inBackground(containerId, async () => {
+          await deleteLink(att.hostVeth).catch(() => {});
+          await this.store.withLock(() => releaseAddress(this.store, att.networkId, att.ip));
+        });
+        return;
+      }
       // Deleting the host end removes the pair; when it is gone already, the peer may still be in the netns.
       const deleted = await tryRun('ip', ['link', 'del', 'dev', att.hostVeth]);
       if (deleted.code !== 0 && (await linkExists(att.hostVeth))) {
@@ -440,6 +462,30 @@ export class NetworkManager {
       await this.store.writeEndpoint(ep);
       await this.refreshHostsFiles([att.networkId], ep.hostsPath ? [containerId] : []);
     });
+  }
+
+  /** Background removals by container id. */
+  private readonly background = new Map<string, Promise<void>>();
+
+  // A crash before it finishes leaves an unknown bridge port and a stale allocation: reconcile() removes both.
+  private inBackground(containerId: string, work: () => Promise<void>) {
+    const before = this.background.get(containerId) ?? Promise.resolve();
+    const running: Promise<void> = before
+      .then(work)
+      .catch(() => {})
+      .finally(() => {
+        if (this.background.get(containerId) === running) this.background.delete(containerId);
+      });
+    this.background.set(containerId, running);
+  }
+
+  /** Resolves once the background removals started so far (of one container, or all) are done. */
+  async settle(containerId?: string): Promise<void> {
+    if (containerId !== undefined) {
+      await this.background.get(containerId);
+      return;
+    }
+    while (this.background.size) await Promise.all([...this.background.values()]);
   }
 
   /**

@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiTestDaemon } from './helpers.js';
+import { ApiTestDaemon, waitFor } from './helpers.js';
 
 const d = new ApiTestDaemon();
 
@@ -168,6 +169,42 @@ describe('engine API: networks', () => {
     expect(await dy(['exec', svc, 'ip', '-o', '-4', 'addr'])).not.toContain(`10.${d.octet}.204.`);
     await dy(['rm', '-f', svc, peer]);
     await d.ok(['network', 'rm', net, extra]);
+  });
+
+  it('restarts a container with a fixed address at once, and its old veths go away', async () => {
+    const net = d.name('fnet');
+    const netId = await d.ok(['network', 'create', '--subnet', `10.${d.octet}.205.0/24`, net]);
+    const bridge = `${d.bridgePrefix}-${netId.slice(0, 15 - d.bridgePrefix.length - 1)}`;
+    const ctr = d.name('fixed');
+    await d.ok([
+      'run',
+      '-d',
+      '--name',
+      ctr,
+      '--network',
+      net,
+      '--ip',
+      `10.${d.octet}.205.7`,
+      'busybox',
+      'sleep',
+      '300',
+    ]);
+    // The daemon deletes a stopped container's veth after answering; the same address must still be usable.
+    for (let round = 0; round < 3; round++) {
+      await d.ok(['restart', '-t', '0', ctr]);
+      expect(await d.ok(['exec', ctr, 'ip', '-o', '-4', 'addr', 'show', 'eth0'])).toContain(
+        `10.${d.octet}.205.7/24`,
+      );
+    }
+    const ports = () =>
+      execFileSync('ip', ['-o', 'link', 'show', 'master', bridge], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .filter(Boolean);
+    expect(ports()).toHaveLength(1);
+    await d.ok(['rm', '-f', ctr]);
+    await waitFor(async () => ports().length === 0, 10_000);
+    await d.ok(['network', 'rm', net]);
   });
 
   it('refuses what it cannot do with Docker-shaped errors', async () => {

@@ -137,9 +137,9 @@ export function toCreateOptions(
   const endpoints = Object.entries(body.NetworkingConfig?.EndpointsConfig ?? {});
   let network = h.NetworkMode || undefined;
   if ((!network || network === 'default') && endpoints.length) network = endpoints[0]?.[0];
-  for (const [, ep] of endpoints) {
-    if (ep?.IPAMConfig?.IPv4Address)
-      warnings.push('a static IPv4Address is not supported by this engine and was ignored');
+  for (const [net, ep] of endpoints) {
+    if (ep?.IPAMConfig?.IPv4Address && ['bridge', 'default', 'host', 'none'].includes(net))
+      throw new ApiError(400, 'user specified IP address is supported on user defined networks only');
   }
 
   const rp = h.RestartPolicy;

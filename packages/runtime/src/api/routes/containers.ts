@@ -86,6 +86,22 @@ const create = async (ctx: ApiContext) => {
       throw new ApiError(400, e.message.replace(/^Error response from daemon: /, ''));
     throw e;
   });
+  // Aliases and a fixed address per network (`docker run --network n --ip … --network-alias …`) apply at start.
+  const endpointConfigs = Object.fromEntries(
+    Object.entries(body.NetworkingConfig?.EndpointsConfig ?? {}).map(([net, ep]) => [
+      // Newer clients name the network of a plain `docker run` "default".
+      net === 'default' ? rec.host.networkMode : net,
+      { aliases: ep?.Aliases ?? [], ip: ep?.IPAMConfig?.IPv4Address || undefined },
+    ]),
+  );
+  if (Object.keys(endpointConfigs).length) {
+    await engine.containers.withLock(rec.id, async () => {
+      const current = await engine.containers.load(rec.id);
+      if (!current) return;
+      current.endpointConfigs = { ...current.endpointConfigs, ...endpointConfigs };
+      await engine.containers.save(current);
+    });
+  }
   await containerEvent(engine, rec, 'create');
   sendJson(ctx, 201, { Id: rec.id, Warnings: warnings });
 };
