@@ -1,55 +1,31 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { hostname, networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signLabToken } from '@dockyard/protocol';
-import pino from 'pino';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BoxRecord } from '../src/boxes/manager.js';
-import { removeLabNetwork } from '../src/boxes/network.js';
-import { configSchema } from '../src/config.js';
-import { type Sandboxd, startSandboxd } from '../src/server.js';
-import {
-  type Client,
-  call,
-  connect,
-  labImage,
-  leftovers,
-  ready,
-  removeCgroupParent,
-  SECRET,
-  screen,
-  uniqueNames,
-} from './helpers.js';
+import type { Sandboxd } from '../src/server.js';
+import { type Client, call, connect, ready, SECRET, sandboxdFixture, screen } from './helpers.js';
 
 /**
  * Escape and abuse attempts, each made from inside a box the way a student could, each asserting that it is
  * blocked and that the host is unharmed.
  */
-const names = uniqueNames('abuse');
-const work = mkdtempSync(join(tmpdir(), 'dy-abuse-'));
-chmodSync(work, 0o711);
-const hostSecret = join(tmpdir(), `dy-abuse-secret-${names.suffix}`);
-const config = configSchema.parse({
-  port: 0,
-  tokenSecret: SECRET,
-  dataRoot: join(work, 'data'),
-  runRoot: join(work, 'run'),
-  lessonsDir: join(import.meta.dirname, 'fixtures/lessons'),
-  imageRootfs: labImage(),
-  idBase: 11_000_000 + (names.n % 100) * 4 * 65536,
-  maxBoxes: 3,
-  bridge: names.bridge,
-  subnet: `10.236.${names.n % 250}.0/24`,
-  cgroupParent: names.cgroupParent,
+const fx = sandboxdFixture('abuse', {
+  net: 236,
+  idBase: 11_000_000,
+  boxes: 3,
   memoryBytes: 256 * 2 ** 20,
   pids: 256,
   tmpBytes: 32 * 2 ** 20,
   diskBytes: 96 * 2 ** 20,
   poolSize: 0,
 });
+const { names, config, clients } = fx;
+const hostSecret = join(tmpdir(), `dy-abuse-secret-${names.suffix}`);
 const gateway = config.subnet.replace(/\.0\/24$/, '.1');
 const hostAddress =
   Object.values(networkInterfaces())
@@ -57,7 +33,6 @@ const hostAddress =
     .find((a) => a?.family === 'IPv4' && !a.internal)?.address ?? '127.0.0.1';
 
 let sandboxd: Sandboxd;
-const clients: Client[] = [];
 let a: Client;
 let b: Client;
 let boxA: BoxRecord;
@@ -107,7 +82,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => listener.listen(0, '0.0.0.0', resolve));
   listenerPort = (listener.address() as { port: number }).port;
-  sandboxd = await startSandboxd(config, pino({ level: 'silent' }));
+  sandboxd = await fx.start();
   a = await connect(sandboxd.url, { sub: 'student-a' }, clients);
   await ready(a);
   b = await connect(sandboxd.url, { sub: 'student-b' }, clients);
@@ -117,16 +92,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const client of clients) client.close();
-  await sandboxd.close();
-  for (const box of sandboxd.boxes.list()) await sandboxd.boxes.destroy(box.id);
-  await removeLabNetwork({ bridge: config.bridge, subnet: config.subnet, chain: 'DOCKYARD-LABS' });
-  removeCgroupParent(config.cgroupParent);
   await new Promise((resolve) => listener.close(resolve));
   if (hostKey > 0) spawnSync('perl', ['-e', `syscall(250, 3, ${hostKey})`]); // KEYCTL_REVOKE of our test key
   rmSync(hostSecret, { force: true });
-  expect(leftovers([work, names.bridge])).toEqual([]);
-  rmSync(work, { recursive: true, force: true });
+  await fx.close();
 });
 
 describe('the host file system stays out of reach', () => {

@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type ClientToServerEvents,
@@ -7,7 +8,13 @@ import {
   type ServerToClientEvents,
   signLabToken,
 } from '@dockyard/protocol';
+import pino from 'pino';
 import { io, type Socket } from 'socket.io-client';
+import { expect } from 'vitest';
+import type { z } from 'zod';
+import { removeLabNetwork } from '../src/boxes/network.js';
+import { configSchema } from '../src/config.js';
+import { type Sandboxd, startSandboxd } from '../src/server.js';
 
 export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 export interface Reply {
@@ -137,4 +144,63 @@ export function buildToolchain(dir: string): string {
   return execFileSync('bash', [join(import.meta.dirname, '../../../infra/box-toolchain/build.sh'), dir], {
     encoding: 'utf8',
   }).trim();
+}
+
+/**
+ * A sandboxd of one test file on names, addresses, uid ranges and cgroups of its own (`part` names them; `net`
+ * picks 10.<net>.x.0/24; boxes get `idsPerBox` × 65536 uids from `idBase`). close() ends every box and asserts
+ * that nothing of the file is left on the host.
+ */
+export function sandboxdFixture(
+  part: string,
+  o: {
+    net: number;
+    idBase: number;
+    boxes: number;
+    /** Boxes run a toolchain built for this file (box-init, nested engine), as in production. */
+    toolchain?: boolean;
+  } & Partial<z.input<typeof configSchema>>,
+) {
+  const { net, idBase, boxes, toolchain, ...settings } = o;
+  const names = uniqueNames(part);
+  const work = mkdtempSync(join(tmpdir(), `dy-${part}-`));
+  chmodSync(work, 0o711);
+  const config: z.output<typeof configSchema> = configSchema.parse({
+    port: 0,
+    tokenSecret: SECRET,
+    dataRoot: join(work, 'data'),
+    runRoot: join(work, 'run'),
+    lessonsDir: join(import.meta.dirname, 'fixtures/lessons'),
+    imageRootfs: labImage(),
+    idBase: idBase + (names.n % 100) * (boxes + 1) * 65536,
+    maxBoxes: boxes,
+    bridge: names.bridge,
+    subnet: `10.${net}.${names.n % 250}.0/24`,
+    cgroupParent: names.cgroupParent,
+    ...(toolchain ? { toolchainDir: join(buildToolchain(join(work, 'toolchain')), '..', 'current') } : {}),
+    ...settings,
+  });
+  const clients: Client[] = [];
+  let sandboxd: Sandboxd | undefined;
+  return {
+    names,
+    work,
+    config,
+    clients,
+    async start(log = pino({ level: 'silent' })): Promise<Sandboxd> {
+      sandboxd = await startSandboxd(config, log);
+      return sandboxd;
+    },
+    async close(): Promise<void> {
+      for (const client of clients) client.close();
+      if (sandboxd) {
+        await sandboxd.close();
+        for (const box of sandboxd.boxes.list()) await sandboxd.boxes.destroy(box.id);
+      }
+      await removeLabNetwork({ bridge: config.bridge, subnet: config.subnet, chain: 'DOCKYARD-LABS' });
+      removeCgroupParent(config.cgroupParent);
+      expect(leftovers([work, names.bridge])).toEqual([]);
+      rmSync(work, { recursive: true, force: true });
+    },
+  };
 }

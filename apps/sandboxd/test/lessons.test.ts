@@ -1,49 +1,28 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LabStatus } from '@dockyard/protocol';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeLabNetwork } from '../src/boxes/network.js';
-import { configSchema } from '../src/config.js';
 import { resolveLessonDir } from '../src/lessons/prepare.js';
 import { type Sandboxd, startSandboxd } from '../src/server.js';
-import {
-  type Client,
-  connect,
-  labImage,
-  leftovers,
-  removeCgroupParent,
-  SECRET,
-  uniqueNames,
-} from './helpers.js';
+import { connect, sandboxdFixture } from './helpers.js';
 
-const names = uniqueNames('less');
-const work = mkdtempSync(join(tmpdir(), 'dy-lessons-'));
-chmodSync(work, 0o711);
-const lessonsDir = join(import.meta.dirname, 'fixtures/lessons');
-const config = configSchema.parse({
-  port: 0,
-  tokenSecret: SECRET,
-  dataRoot: join(work, 'data'),
-  runRoot: join(work, 'run'),
-  lessonsDir,
-  imageRootfs: labImage(),
-  idBase: 11_000_000 + (names.n % 100) * 3 * 65536,
-  maxBoxes: 2,
-  bridge: names.bridge,
-  subnet: `10.237.${names.n % 250}.0/24`,
-  cgroupParent: names.cgroupParent,
+const fx = sandboxdFixture('less', {
+  net: 237,
+  idBase: 11_000_000,
+  boxes: 2,
   diskBytes: 0,
   reapIntervalSeconds: 3600,
   poolSize: 0,
 });
+const { config, clients } = fx;
+const lessonsDir = config.lessonsDir;
 
 // The operator log, to find setup output in.
 const logLines: string[] = [];
 const log = pino({ level: 'info' }, { write: (line: string) => logLines.push(line) });
 let sandboxd: Sandboxd;
-const clients: Client[] = [];
 
 /** Connects as `sub` on `lesson` and waits for the box to be ready; the ready status (with any message). */
 async function open(sub: string, lesson: string): Promise<LabStatus> {
@@ -63,18 +42,10 @@ function boxOf(sub: string) {
 const sh = (sub: string, script: string) => sandboxd.boxes.exec(boxOf(sub).id, ['sh', '-c', script]);
 
 beforeAll(async () => {
-  sandboxd = await startSandboxd(config, log);
+  sandboxd = await fx.start(log);
 });
 
-afterAll(async () => {
-  for (const client of clients) client.close();
-  await sandboxd.close();
-  for (const box of sandboxd.boxes.list()) await sandboxd.boxes.destroy(box.id);
-  await removeLabNetwork({ bridge: config.bridge, subnet: config.subnet, chain: 'DOCKYARD-LABS' });
-  removeCgroupParent(config.cgroupParent);
-  expect(leftovers([work, names.bridge])).toEqual([]);
-  rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => fx.close());
 
 describe('a box is prepared for the lesson of the token', () => {
   it('copies files/ to /opt/lesson/files and runs the setup as root, never copying solutions or checks', async () => {

@@ -1,48 +1,20 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeLabNetwork } from '../src/boxes/network.js';
-import { configSchema } from '../src/config.js';
-import { type Sandboxd, startSandboxd } from '../src/server.js';
-import {
-  type Client,
-  call,
-  connect,
-  labImage,
-  leftovers,
-  ready,
-  removeCgroupParent,
-  SECRET,
-  screen,
-  uniqueNames,
-} from './helpers.js';
+import type { Sandboxd } from '../src/server.js';
+import { type Client, call, connect, leftovers, ready, sandboxdFixture, screen } from './helpers.js';
 
-const names = uniqueNames('life');
-const work = mkdtempSync(join(tmpdir(), 'dy-life-'));
-chmodSync(work, 0o711);
-const config = configSchema.parse({
-  port: 0,
-  tokenSecret: SECRET,
-  dataRoot: join(work, 'data'),
-  runRoot: join(work, 'run'),
-  lessonsDir: join(import.meta.dirname, 'fixtures/lessons'),
-  imageRootfs: labImage(),
-  idBase: 9_000_000 + (names.n % 100) * 4 * 65536,
-  maxBoxes: 3,
-  bridge: names.bridge,
-  subnet: `10.235.${names.n % 250}.0/24`,
-  cgroupParent: names.cgroupParent,
+const fx = sandboxdFixture('life', {
+  net: 235,
+  idBase: 9_000_000,
+  boxes: 3,
   diskBytes: 96 * 2 ** 20,
   idleTimeoutSeconds: 1,
   // Reaping is driven by the test.
   reapIntervalSeconds: 3600,
   poolSize: 1,
 });
+const { clients } = fx;
 
 let sandboxd: Sandboxd;
-const clients: Client[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function poolFilled() {
   for (let i = 0; i < 600 && sandboxd.pooled().length === 0; i++) await sleep(50);
@@ -50,18 +22,10 @@ async function poolFilled() {
 const ownedBy = (sub: string) => sandboxd.boxes.list().find((b) => b.owner === sub);
 
 beforeAll(async () => {
-  sandboxd = await startSandboxd(config, pino({ level: 'silent' }));
+  sandboxd = await fx.start();
 });
 
-afterAll(async () => {
-  for (const client of clients) client.close();
-  await sandboxd.close();
-  for (const box of sandboxd.boxes.list()) await sandboxd.boxes.destroy(box.id);
-  await removeLabNetwork({ bridge: config.bridge, subnet: config.subnet, chain: 'DOCKYARD-LABS' });
-  removeCgroupParent(config.cgroupParent);
-  expect(leftovers([work, names.bridge])).toEqual([]);
-  rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => fx.close());
 
 describe('warm pool and activity', () => {
   it('hands a pooled box to a student on connect and refills the pool', async () => {

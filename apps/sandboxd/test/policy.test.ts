@@ -1,48 +1,21 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LAB_LEAVE_PATH, type LabStatus, signLabToken } from '@dockyard/protocol';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clampLimits } from '../src/boxes/limits.js';
-import { removeLabNetwork } from '../src/boxes/network.js';
-import { configSchema } from '../src/config.js';
-import { type Sandboxd, startSandboxd } from '../src/server.js';
+import type { Sandboxd } from '../src/server.js';
 import { MAX_PENDING_BYTES, TERMINAL_RESET, TerminalAttachment } from '../src/terminals/session.js';
-import {
-  buildToolchain,
-  type Client,
-  call,
-  connect,
-  labImage,
-  leftovers,
-  ready,
-  removeCgroupParent,
-  SECRET,
-  screen,
-  uniqueNames,
-} from './helpers.js';
+import { type Client, call, connect, leftovers, ready, SECRET, sandboxdFixture, screen } from './helpers.js';
 
 // Per-lesson limits within the host's, a student leaving, a box init nothing inside can end, and terminal
 // attachments that mend themselves. Boxes run the toolchain's box-init, as in production.
 const MiB = 2 ** 20;
-const names = uniqueNames('pol');
-const work = mkdtempSync(join(tmpdir(), 'dy-policy-'));
-chmodSync(work, 0o711);
-const config = configSchema.parse({
-  port: 0,
-  tokenSecret: SECRET,
-  dataRoot: join(work, 'data'),
-  runRoot: join(work, 'run'),
-  lessonsDir: join(import.meta.dirname, 'fixtures/lessons'),
-  imageRootfs: labImage(),
-  toolchainDir: join(buildToolchain(join(work, 'toolchain')), '..', 'current'),
-  idBase: 14_000_000 + (names.n % 100) * 6 * 65536,
-  maxBoxes: 6,
-  bridge: names.bridge,
-  subnet: `10.240.${names.n % 250}.0/24`,
-  cgroupParent: names.cgroupParent,
+const fx = sandboxdFixture('pol', {
+  net: 240,
+  idBase: 14_000_000,
+  boxes: 6,
+  toolchain: true,
   memoryBytes: 256 * MiB,
   pids: 300,
   cpus: 1,
@@ -50,9 +23,9 @@ const config = configSchema.parse({
   reapIntervalSeconds: 3600,
   poolSize: 1,
 });
+const { config, clients } = fx;
 
 let sandboxd: Sandboxd;
-const clients: Client[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ownedBy = (sub: string) => sandboxd.boxes.list().find((b) => b.owner === sub);
 const sh = (boxId: string, script: string) => sandboxd.boxes.exec(boxId, ['sh', '-c', script]);
@@ -74,18 +47,10 @@ async function until(what: string, test: () => boolean, timeoutMs = 20_000) {
 }
 
 beforeAll(async () => {
-  sandboxd = await startSandboxd(config, pino({ level: 'silent' }));
+  sandboxd = await fx.start();
 });
 
-afterAll(async () => {
-  for (const client of clients) client.close();
-  await sandboxd.close();
-  for (const box of sandboxd.boxes.list()) await sandboxd.boxes.destroy(box.id);
-  await removeLabNetwork({ bridge: config.bridge, subnet: config.subnet, chain: 'DOCKYARD-LABS' });
-  removeCgroupParent(config.cgroupParent);
-  expect(leftovers([work, names.bridge])).toEqual([]);
-  rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => fx.close());
 
 describe('per-lesson limits within the operator maxima', () => {
   const max = {

@@ -1,3 +1,5 @@
+import { ALL_CAPS } from '@dockyard/runtime/capabilities';
+
 /**
  * The OCI config of a lab box: a machine-in-a-machine. Root inside a user namespace with an exclusive uid range,
  * every capability there, its own pid/mount/uts/ipc/net/cgroup namespaces, /proc and /sys unmasked (any overmount
@@ -26,48 +28,7 @@ export interface BoxSpecInput {
 }
 
 // Every capability except CAP_SYS_RESOURCE, which this VM's bounding set lacks; they only count inside the userns.
-export const BOX_CAPS = [
-  'CAP_CHOWN',
-  'CAP_DAC_OVERRIDE',
-  'CAP_DAC_READ_SEARCH',
-  'CAP_FOWNER',
-  'CAP_FSETID',
-  'CAP_KILL',
-  'CAP_SETGID',
-  'CAP_SETUID',
-  'CAP_SETPCAP',
-  'CAP_LINUX_IMMUTABLE',
-  'CAP_NET_BIND_SERVICE',
-  'CAP_NET_BROADCAST',
-  'CAP_NET_ADMIN',
-  'CAP_NET_RAW',
-  'CAP_IPC_LOCK',
-  'CAP_IPC_OWNER',
-  'CAP_SYS_MODULE',
-  'CAP_SYS_RAWIO',
-  'CAP_SYS_CHROOT',
-  'CAP_SYS_PTRACE',
-  'CAP_SYS_PACCT',
-  'CAP_SYS_ADMIN',
-  'CAP_SYS_BOOT',
-  'CAP_SYS_NICE',
-  'CAP_SYS_TIME',
-  'CAP_SYS_TTY_CONFIG',
-  'CAP_MKNOD',
-  'CAP_LEASE',
-  'CAP_AUDIT_WRITE',
-  'CAP_AUDIT_CONTROL',
-  'CAP_SETFCAP',
-  'CAP_MAC_OVERRIDE',
-  'CAP_MAC_ADMIN',
-  'CAP_SYSLOG',
-  'CAP_WAKE_ALARM',
-  'CAP_BLOCK_SUSPEND',
-  'CAP_AUDIT_READ',
-  'CAP_PERFMON',
-  'CAP_BPF',
-  'CAP_CHECKPOINT_RESTORE',
-];
+export const BOX_CAPS = ALL_CAPS.filter((cap) => cap !== 'CAP_SYS_RESOURCE');
 
 export const BOX_INIT = '/.dockyard/init';
 /** tini's arguments: it lives as long as its one child. */

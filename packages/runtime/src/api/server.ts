@@ -125,22 +125,22 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     return { status, message };
   };
 
+  /** Routes a request (plain, or an upgrade that hijacks the socket) to its handler. */
+  const dispatch = async (req: IncomingMessage, io: Pick<ApiContext, 'res' | 'upgrade'>) => {
+    const m = router.match(req.method ?? 'GET', req.url ?? '/');
+    await m.handler({
+      req,
+      ...io,
+      params: m.params,
+      query: m.query,
+      apiVersion: m.apiVersion,
+      engine: o.engine,
+    });
+  };
+
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     for (const [k, v] of Object.entries(baseHeaders())) res.setHeader(k, v);
-    const run = async () => {
-      const m = router.match(req.method ?? 'GET', req.url ?? '/');
-      const ctx: ApiContext = {
-        req,
-        res,
-        upgrade: undefined,
-        params: m.params,
-        query: m.query,
-        apiVersion: m.apiVersion,
-        engine: o.engine,
-      };
-      await m.handler(ctx);
-    };
-    run().catch((e: unknown) => {
+    dispatch(req, { res, upgrade: undefined }).catch((e: unknown) => {
       const { status, message } = fail(req, e);
       if (res.headersSent) {
         // Streaming had begun: all that is left is to end it.
@@ -161,20 +161,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => {});
-    const run = async () => {
-      const m = router.match(req.method ?? 'GET', req.url ?? '/');
-      const ctx: ApiContext = {
-        req,
-        res: undefined,
-        upgrade: { socket, head },
-        params: m.params,
-        query: m.query,
-        apiVersion: m.apiVersion,
-        engine: o.engine,
-      };
-      await m.handler(ctx);
-    };
-    run().catch((e: unknown) => {
+    dispatch(req, { res: undefined, upgrade: { socket, head } }).catch((e: unknown) => {
       const { status, message } = fail(req, e);
       if (socket.destroyed) return;
       if (isHijacked(socket)) {

@@ -140,15 +140,7 @@ export async function inspectContainer(
         MergedDir: rootfs.merged,
       },
     },
-    Mounts: rec.host.mounts.map((m) => ({
-      Type: m.type,
-      ...(m.type === 'volume' ? { Name: m.name, Driver: 'local' } : {}),
-      Source: m.source,
-      Destination: m.destination,
-      Mode: m.rw ? '' : 'ro',
-      RW: m.rw,
-      Propagation: m.type === 'bind' ? 'rprivate' : '',
-    })),
+    Mounts: mountPoints(rec),
     Config: {
       Hostname: rec.config.hostname,
       Domainname: rec.config.domainname,
@@ -182,4 +174,17 @@ export async function inspectContainer(
       Networks: networks,
     },
   };
+}
+
+/** A container's mounts as Docker's inspect and list show them. */
+export function mountPoints(rec: ContainerRecord) {
+  return rec.host.mounts.map((m) => ({
+    Type: m.type,
+    ...(m.type === 'volume' ? { Name: m.name, Driver: 'local' } : {}),
+    Source: m.source,
+    Destination: m.destination,
+    Mode: m.rw ? '' : 'ro',
+    RW: m.rw,
+    Propagation: m.type === 'bind' ? 'rprivate' : '',
+  }));
 }

@@ -1,5 +1,6 @@
 import { statusText } from '../../cli/container-commands.js';
 import { HEALTH_FILTER_VALUES, healthFilterValue } from '../../containers/healthcheck.js';
+import { mountPoints } from '../../containers/inspect.js';
 import type { ContainerRecord } from '../../containers/record.js';
 import { effectiveState, isLive } from '../../containers/status.js';
 import type { Engine } from '../../engine.js';
@@ -113,14 +114,6 @@ function summary(r: ContainerRecord, s: ContainerRecord['state']): Record<string
     Status: statusText(s),
     HostConfig: { NetworkMode: r.host.networkMode },
     NetworkSettings: { Networks: networks },
-    Mounts: r.host.mounts.map((m) => ({
-      Type: m.type,
-      ...(m.type === 'volume' ? { Name: m.name, Driver: 'local' } : {}),
-      Source: m.source,
-      Destination: m.destination,
-      Mode: m.rw ? '' : 'ro',
-      RW: m.rw,
-      Propagation: m.type === 'bind' ? 'rprivate' : '',
-    })),
+    Mounts: mountPoints(r),
   };
 }
