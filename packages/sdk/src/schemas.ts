@@ -8,6 +8,12 @@ import { z } from 'zod';
 
 const stringMap = z.record(z.string(), z.string());
 const labels = stringMap.nullish().transform((v) => v ?? {});
+/** A list Docker may send as null when empty: always an array here. */
+const listOf = <T extends z.ZodType>(item: T) =>
+  z
+    .array(item)
+    .nullish()
+    .transform((v) => v ?? []);
 
 export const PortSchema = z.looseObject({
   IP: z.string().optional(),
@@ -156,10 +162,7 @@ export type Change = z.infer<typeof ChangeSchema>;
 export const UpdateResponseSchema = z.looseObject({ Warnings: z.array(z.string()).nullish() });
 
 export const PruneContainersSchema = z.looseObject({
-  ContainersDeleted: z
-    .array(z.string())
-    .nullish()
-    .transform((v) => v ?? []),
+  ContainersDeleted: listOf(z.string()),
   SpaceReclaimed: z.number(),
 });
 
@@ -185,14 +188,8 @@ export type ExecInspectInfo = z.infer<typeof ExecInspectSchema>;
 export const ImageSummarySchema = z.looseObject({
   Id: z.string(),
   ParentId: z.string(),
-  RepoTags: z
-    .array(z.string())
-    .nullish()
-    .transform((v) => v ?? []),
-  RepoDigests: z
-    .array(z.string())
-    .nullish()
-    .transform((v) => v ?? []),
+  RepoTags: listOf(z.string()),
+  RepoDigests: listOf(z.string()),
   Created: z.number(),
   Size: z.number(),
   Labels: labels,
@@ -202,14 +199,8 @@ export type ImageSummary = z.infer<typeof ImageSummarySchema>;
 
 export const ImageInspectSchema = z.looseObject({
   Id: z.string(),
-  RepoTags: z
-    .array(z.string())
-    .nullish()
-    .transform((v) => v ?? []),
-  RepoDigests: z
-    .array(z.string())
-    .nullish()
-    .transform((v) => v ?? []),
+  RepoTags: listOf(z.string()),
+  RepoDigests: listOf(z.string()),
   Parent: z.string().optional(),
   Created: z.string(),
   Architecture: z.string(),
@@ -234,10 +225,7 @@ export const HistoryItemSchema = z.looseObject({
   Id: z.string(),
   Created: z.number(),
   CreatedBy: z.string(),
-  Tags: z
-    .array(z.string())
-    .nullish()
-    .transform((v) => v ?? []),
+  Tags: listOf(z.string()),
   Size: z.number(),
   Comment: z.string(),
 });
@@ -249,10 +237,7 @@ export const ImageDeleteSchema = z.array(
 export type ImageDeleteItem = z.infer<typeof ImageDeleteSchema>[number];
 
 export const PruneImagesSchema = z.looseObject({
-  ImagesDeleted: z
-    .array(z.looseObject({ Untagged: z.string().optional(), Deleted: z.string().optional() }))
-    .nullish()
-    .transform((v) => v ?? []),
+  ImagesDeleted: listOf(z.looseObject({ Untagged: z.string().optional(), Deleted: z.string().optional() })),
   SpaceReclaimed: z.number(),
 });
 
@@ -265,10 +250,7 @@ export const NetworkSchema = z.looseObject({
   EnableIPv6: z.boolean(),
   IPAM: z.looseObject({
     Driver: z.string(),
-    Config: z
-      .array(z.looseObject({ Subnet: z.string().optional(), Gateway: z.string().optional() }))
-      .nullish()
-      .transform((v) => v ?? []),
+    Config: listOf(z.looseObject({ Subnet: z.string().optional(), Gateway: z.string().optional() })),
     Options: stringMap.nullish(),
   }),
   Internal: z.boolean(),
@@ -294,10 +276,7 @@ export type NetworkInspectInfo = z.infer<typeof NetworkSchema>;
 export const NetworkCreateResponseSchema = z.looseObject({ Id: z.string(), Warning: z.string().nullish() });
 
 export const PruneNetworksSchema = z.looseObject({
-  NetworksDeleted: z
-    .array(z.string())
-    .nullish()
-    .transform((v) => v ?? []),
+  NetworksDeleted: listOf(z.string()),
 });
 
 export const VolumeSchema = z.looseObject({
@@ -312,22 +291,13 @@ export const VolumeSchema = z.looseObject({
 export type VolumeInspectInfo = z.infer<typeof VolumeSchema>;
 
 export const VolumeListSchema = z.looseObject({
-  Volumes: z
-    .array(VolumeSchema)
-    .nullish()
-    .transform((v) => v ?? []),
-  Warnings: z
-    .array(z.string())
-    .nullish()
-    .transform((v) => v ?? []),
+  Volumes: listOf(VolumeSchema),
+  Warnings: listOf(z.string()),
 });
 export type VolumeList = z.infer<typeof VolumeListSchema>;
 
 export const PruneVolumesSchema = z.looseObject({
-  VolumesDeleted: z
-    .array(z.string())
-    .nullish()
-    .transform((v) => v ?? []),
+  VolumesDeleted: listOf(z.string()),
   SpaceReclaimed: z.number(),
 });
 
