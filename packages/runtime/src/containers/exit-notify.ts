@@ -18,13 +18,13 @@ export interface ExitListener {
   close(): Promise<void>;
 }
 
-/** Cleans up (exit record, --rm, restart policy) every container whose shim reports its exit here. */
 export interface ExitHooks {
   /** The exit code as the shim recorded it, before the cleanup may remove the container (--rm). */
   exited?: (id: string, exitCode: number) => void;
   cleanedUp?: (id: string) => void;
 }
 
+/** Cleans up (exit record, --rm, restart policy) every container whose shim reports its exit here. */
 export async function listenForExits(
   engine: Engine,
   hooks: ExitHooks = {},
