@@ -98,7 +98,9 @@ class Helper {
   }
 }
 
-const POOL_SIZE = 2;
+// A helper runs one command at a time: a long one (a base image build) must not hold up short ones, so a busy
+// pool grows, up to a bound. Idle helpers cost about a megabyte each.
+const POOL_SIZE = 8;
 const pool: Helper[] = [];
 const binary = path.join(packageRoot, 'native/bin/dyspawn');
 let available = process.env.DOCKYARD_NO_SPAWN_HELPER !== '1' && existsSync(binary);
