@@ -21,6 +21,7 @@ import { parseRemoteReference } from '../images/registry-reference.js';
 import type { ImageConfig } from '../images/types.js';
 import { resolveUser } from '../oci/user.js';
 import { BuildCache } from './cache.js';
+import { type Config, expandPorts, healthcheckConfig } from './changes.js';
 import { applyDockerignore, type ContextLimits, DEFAULT_LIMITS, extractContext } from './context.js';
 import { checksumSources, copyInto, resolveSources, type Source } from './copy.js';
 import {
@@ -77,7 +78,6 @@ const PREDEFINED_ARGS = new Set([
 ]);
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
-type Config = NonNullable<ImageConfig['config']> & Record<string, unknown>;
 
 interface StageState {
   imageId: string | undefined;
@@ -448,40 +448,10 @@ export class Builder {
   }
 
   private healthcheck(s: StageState, i: ParsedInstruction): Promise<void> {
-    if ((i.args[0] ?? '').toUpperCase() === 'NONE') {
-      return this.meta(s, 'HEALTHCHECK NONE', (c) => {
-        c.Healthcheck = { Test: ['NONE'] };
-      });
-    }
-    const cmdText = i.rest.replace(/^\S+\s*/, '');
-    let json: string[] | undefined;
-    try {
-      const v: unknown = JSON.parse(cmdText);
-      if (Array.isArray(v) && v.every((x) => typeof x === 'string')) json = v;
-    } catch {}
-    const test = json ? ['CMD', ...json] : ['CMD-SHELL', cmdText];
-    const hc: Record<string, unknown> = { Test: test };
-    const durations: [string, string][] = [
-      ['interval', 'Interval'],
-      ['timeout', 'Timeout'],
-      ['start-period', 'StartPeriod'],
-      ['start-interval', 'StartInterval'],
-    ];
-    for (const [flag, key] of durations) {
-      const v = i.flags[flag];
-      if (v === undefined) continue;
-      const ns = parseDuration(v);
-      if (ns === undefined) throw buildError(i.line, `time: invalid duration "${v}"`);
-      if (ns !== 0 && ns < 1_000_000)
-        throw buildError(i.line, `${key} in HEALTHCHECK cannot be less than 1ms`);
-      if (ns) hc[key] = ns;
-    }
-    if (i.flags.retries !== undefined) {
-      const r = Number(i.flags.retries);
-      if (!Number.isInteger(r) || r < 0) throw buildError(i.line, `--retries must be a non-negative integer`);
-      if (r) hc.Retries = r;
-    }
-    return this.meta(s, `HEALTHCHECK &{${JSON.stringify(test)}}`, (c) => {
+    const hc = healthcheckConfig(i);
+    const text =
+      (hc.Test as string[])[0] === 'NONE' ? 'HEALTHCHECK NONE' : `HEALTHCHECK &{${JSON.stringify(hc.Test)}}`;
+    return this.meta(s, text, (c) => {
       c.Healthcheck = hc;
     });
   }
@@ -748,31 +718,4 @@ async function resolveChown(
   } catch (e) {
     throw buildError(line, `unable to convert uid/gid chown string to host mapping: ${(e as Error).message}`);
   }
-}
-
-/** `80`, `80/udp`, `8000-8002/tcp` → Docker's `port/proto` keys. */
-function expandPorts(spec: string, line: number): string[] {
-  const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(spec);
-  if (!m) throw buildError(line, `Invalid containerPort: ${spec}`);
-  const from = Number(m[1]);
-  const to = m[2] ? Number(m[2]) : from;
-  const proto = (m[3] ?? 'tcp').toLowerCase();
-  if (to < from || to > 65535) throw buildError(line, `Invalid range specified for the Port: ${spec}`);
-  const out: string[] = [];
-  for (let p = from; p <= to; p++) out.push(`${p}/${proto}`);
-  return out;
-}
-
-/** Go's time.ParseDuration subset: `30s`, `1m30s`, `500ms`, `1h`. Returns nanoseconds. */
-export function parseDuration(s: string): number | undefined {
-  if (s === '0') return 0;
-  const units: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
-  let total = 0;
-  let pos = 0;
-  for (let m = re.exec(s); m; m = re.exec(s)) {
-    total += Number(m[1]) * (units[m[2] as string] as number);
-    pos = re.lastIndex;
-  }
-  return pos === s.length && s.length > 0 ? Math.round(total) : undefined;
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import picomatch from 'picomatch';
 import { DockyardError } from '../errors.js';
 import { decompressed } from '../images/compression.js';
@@ -138,17 +139,26 @@ async function copyEntry(src: string, rootfs: string, dest: string, o: CopyOptio
   await fs.lchown(target, o.owner?.uid ?? 0, o.owner?.gid ?? 0);
 }
 
-/** Is this a tar archive (plain or gzip) that ADD extracts? */
+/** Is this a tar archive (plain or gzip, bzip2, xz, zstd compressed) that ADD extracts? A compressed non-tar is copied. */
 async function isArchive(file: string): Promise<boolean> {
-  const fh = await fs.open(file, 'r');
+  const head = await readStart(await decompressed(createReadStream(file)), 512).catch(() => Buffer.alloc(0));
+  return head.length >= 262 && head.subarray(257, 262).toString() === 'ustar';
+}
+
+/** The first `n` bytes of a stream (fewer if it is shorter); the stream is destroyed afterwards. */
+async function readStart(stream: Readable, n: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let got = 0;
   try {
-    const head = Buffer.alloc(512);
-    const { bytesRead } = await fh.read(head, 0, 512, 0);
-    if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return true;
-    return bytesRead >= 262 && head.subarray(257, 262).toString() === 'ustar';
+    for await (const chunk of stream) {
+      parts.push(chunk as Buffer);
+      got += (chunk as Buffer).length;
+      if (got >= n) break;
+    }
   } finally {
-    await fh.close();
+    stream.destroy();
   }
+  return Buffer.concat(parts).subarray(0, n);
 }
 
 /** Docker's COPY/ADD destination rules, writing into a mounted rootfs. */

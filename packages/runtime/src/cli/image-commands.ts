@@ -1,15 +1,16 @@
 import { createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
+import { parseChanges } from '../build/changes.js';
 import { DockyardError } from '../errors.js';
 import { recordEvent } from '../events.js';
 import { loadImages, saveImages } from '../images/archive.js';
-import { importBaseImage, importTarball, openInput, parseChanges } from '../images/import.js';
+import { importBaseImage, importTarball, openInput } from '../images/import.js';
 import { intermediateImageIds } from '../images/intermediate.js';
-import { type ProgressMessage, pullImage } from '../images/pull.js';
+import { type ProgressMessage, pullAllTags, pullImage } from '../images/pull.js';
 import { pushImage } from '../images/push.js';
 import { normalizeReference } from '../images/reference.js';
 import { authFromDockerConfig, RegistryError } from '../images/registry.js';
-import { parseRemoteReference } from '../images/registry-reference.js';
+import { fullName, parseRemoteReference } from '../images/registry-reference.js';
 import { searchRegistry } from '../images/registry-search.js';
 import { pruneImages, removeImage } from '../images/remove.js';
 import { withLock } from '../state/lock.js';
@@ -249,8 +250,18 @@ export function registerImageCommands(parent: Command, grouped: boolean): void {
     .option('--platform <string>', 'Set platform if server is multi-platform capable')
     .argument('<name[:tag|@digest]>')
     .action(async (ref: string, f: { quiet?: boolean; allTags?: boolean }) => {
-      if (f.allTags) throw new DockyardError('--all-tags is not supported', 1);
       const r = registryRef(ref);
+      if (f.allTags) {
+        if (r.tag || r.digest) throw new DockyardError("tag can't be used with --all-tags/-a", 1);
+        await registryCall(async () =>
+          pullAllTags(engine(), ref, {
+            auth: await authFromDockerConfig(r.domain),
+            progress: f.quiet ? undefined : printProgress,
+          }),
+        );
+        out(fullName(r));
+        return;
+      }
       if (!r.tag && !r.digest && !f.quiet) out('Using default tag: latest');
       const result = await registryCall(async () =>
         pullImage(engine(), ref, {

@@ -1,3 +1,4 @@
+import { applyChanges, parseChanges } from '../build/changes.js';
 import type { Engine } from '../engine.js';
 import { packTree } from '../images/pack.js';
 import type { ImageConfig } from '../images/types.js';
@@ -18,6 +19,7 @@ export interface CommitOptions {
 /** docker commit: the upper dir becomes a new layer (overlay whiteouts → .wh. files) on top of the image's. */
 export async function commitContainer(engine: Engine, ref: string, o: CommitOptions): Promise<string> {
   const rec = await engine.containers.get(ref);
+  const changes = parseChanges(o.changes ?? []);
   const state = await effectiveState(engine, rec);
   const pause = o.pause !== false && state.status === 'running';
   if (pause) await engine.runtime.exec(['pause', rec.id]);
@@ -39,12 +41,11 @@ export async function commitContainer(engine: Engine, ref: string, o: CommitOpti
       // The container's check (the image's merged with its own), as docker commit keeps it.
       Healthcheck: rec.config.healthcheck ? apiHealthcheck(rec.config.healthcheck) : base.config?.Healthcheck,
     };
-    applyChanges(cfg, o.changes ?? []);
     const config: ImageConfig = {
       ...base,
       created,
       author: o.author,
-      config: cfg,
+      config: applyChanges(cfg, changes),
       container_config: undefined,
       rootfs: { type: 'layers', diff_ids: [...base.rootfs.diff_ids, diffId] },
       history: [
@@ -71,54 +72,4 @@ export async function commitLayer(engine: Engine, rec: ContainerRecord): Promise
   return engine.images.addLayer(
     packTree(upper, { overlayWhiteouts: true, skipRoot: true, exclude: (rel) => excluded.has(`/${rel}`) }),
   );
-}
-
-/** The `--change` subset: CMD, ENTRYPOINT (JSON or shell form), ENV, WORKDIR, USER, LABEL, EXPOSE. */
-function applyChanges(cfg: Record<string, unknown>, changes: string[]): void {
-  for (const c of changes) {
-    const m = /^\s*(\w+)\s+(.*)$/s.exec(c);
-    if (!m) continue;
-    const [, instr = '', arg = ''] = m;
-    const list = () => {
-      try {
-        const v = JSON.parse(arg);
-        if (Array.isArray(v)) return v.map(String);
-      } catch {}
-      return ['/bin/sh', '-c', arg];
-    };
-    switch (instr.toUpperCase()) {
-      case 'CMD':
-        cfg.Cmd = list();
-        break;
-      case 'ENTRYPOINT':
-        cfg.Entrypoint = list();
-        break;
-      case 'ENV': {
-        const [k, ...rest] = arg.includes('=') ? arg.split('=') : arg.split(/\s+/);
-        const env = ((cfg.Env as string[]) ?? []).filter((e) => !e.startsWith(`${k}=`));
-        cfg.Env = [...env, `${k}=${rest.join(arg.includes('=') ? '=' : ' ')}`];
-        break;
-      }
-      case 'WORKDIR':
-        cfg.WorkingDir = arg;
-        break;
-      case 'USER':
-        cfg.User = arg;
-        break;
-      case 'LABEL': {
-        const [k, ...rest] = arg.split('=');
-        cfg.Labels = {
-          ...((cfg.Labels as Record<string, string>) ?? {}),
-          [k ?? '']: rest.join('=').replace(/^"|"$/g, ''),
-        };
-        break;
-      }
-      case 'EXPOSE':
-        cfg.ExposedPorts = {
-          ...((cfg.ExposedPorts as Record<string, unknown>) ?? {}),
-          [arg.includes('/') ? arg : `${arg}/tcp`]: {},
-        };
-        break;
-    }
-  }
 }

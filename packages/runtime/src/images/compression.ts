@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { PassThrough, type Readable, Transform } from 'node:stream';
 import zlib, { createGunzip } from 'node:zlib';
 import { Decompress } from 'fzstd';
@@ -28,7 +29,45 @@ function createZstdDecompress(): Transform {
   });
 }
 
-/** Returns a stream of the uncompressed tar, transparently gunzipping (or un-zstd-ing) by the input's magic bytes. */
+const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
+
+/** `xz -dc` or `bzip2 -dc` as a stream: Debian's tools, since node has neither format. */
+function toolDecompress(tool: 'xz' | 'bzip2'): Transform {
+  const child = spawn(tool, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-500);
+  });
+  let flushed: (() => void) | undefined;
+  let failed: Error | undefined;
+  const t = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (failed) return done(failed);
+      if (child.stdin.write(chunk)) done();
+      else child.stdin.once('drain', () => done());
+    },
+    flush(done) {
+      flushed = done;
+      child.stdin.end();
+    },
+    destroy(err, done) {
+      child.kill('SIGKILL');
+      done(err);
+    },
+  });
+  // A broken input makes the tool exit early; its stdin then errors with EPIPE, which the exit reports better.
+  child.stdin.on('error', () => {});
+  child.stdout.on('data', (d: Buffer) => t.push(d));
+  child.on('error', (e) => t.destroy(e));
+  child.on('close', (code) => {
+    if (code === 0) return flushed?.();
+    failed = new Error(`${tool}: ${stderr.trim() || `exited with code ${code}`}`);
+    t.destroy(failed);
+  });
+  return t;
+}
+
+/** Returns a stream of the uncompressed tar, transparently decompressing gzip, zstd, xz or bzip2 by magic bytes. */
 export async function decompressed(source: Readable): Promise<Readable> {
   const first: Buffer | null = await new Promise((resolve, reject) => {
     const onReadable = () => {
@@ -64,5 +103,9 @@ export async function decompressed(source: Readable): Promise<Readable> {
   if (first && first[0] === 0x1f && first[1] === 0x8b) return pipeTo(createGunzip());
   if (first && first.length >= 4 && first.readUInt32LE(0) === 0xfd2fb528)
     return pipeTo(createZstdDecompress());
+  if (first && first.length >= 6 && first.subarray(0, 6).equals(XZ_MAGIC))
+    return pipeTo(toolDecompress('xz'));
+  if (first && first.length >= 3 && first.subarray(0, 3).toString('latin1') === 'BZh')
+    return pipeTo(toolDecompress('bzip2'));
   return out;
 }

@@ -1,6 +1,8 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { applyChanges } from '../build/changes.js';
+import type { ParsedInstruction } from '../build/dockerfile.js';
 import { repoRoot } from '../config.js';
 import { DockyardError } from '../errors.js';
 import { runOk } from '../util/exec.js';
@@ -47,7 +49,7 @@ export async function importBaseImage(store: ImageStore, name: string): Promise<
 export async function importTarball(
   store: ImageStore,
   source: Readable,
-  opts: { ref?: string; message?: string; changes?: Partial<NonNullable<ImageConfig['config']>> } = {},
+  opts: { ref?: string; message?: string; changes?: ParsedInstruction[] } = {},
 ): Promise<string> {
   const diffId = await store.addLayer(await decompressed(source));
   const created = new Date().toISOString();
@@ -55,7 +57,7 @@ export async function importTarball(
     architecture: 'amd64',
     os: 'linux',
     created,
-    config: { Env: [DEFAULT_PATH], ...opts.changes },
+    config: applyChanges({ Env: [DEFAULT_PATH] }, opts.changes ?? []),
     rootfs: { type: 'layers', diff_ids: [diffId] },
     history: [{ created, comment: opts.message ?? 'Imported from tarball' }],
   };
@@ -70,44 +72,4 @@ export async function openInput(file: string | undefined): Promise<Readable> {
     throw new DockyardError(`open ${file}: no such file or directory`);
   });
   return createReadStream(file);
-}
-
-/** `import --change` / the API's `changes`: the Dockerfile instructions an imported image's config may carry. */
-export function parseChanges(list: string[]): Partial<NonNullable<ImageConfig['config']>> {
-  const changes: Record<string, unknown> = {};
-  for (const c of list) {
-    const m = /^\s*(CMD|ENTRYPOINT|ENV|WORKDIR|USER|LABEL|EXPOSE)\s+(.*)$/is.exec(c);
-    if (!m) throw new DockyardError(`${c.split(' ')[0]} is not a valid change command`);
-    const [, instr = '', arg = ''] = m;
-    const list = () => {
-      try {
-        const v = JSON.parse(arg);
-        if (Array.isArray(v)) return v.map(String);
-      } catch {}
-      return ['/bin/sh', '-c', arg];
-    };
-    const key = instr.toUpperCase();
-    if (key === 'CMD') changes.Cmd = list();
-    else if (key === 'ENTRYPOINT') changes.Entrypoint = list();
-    else if (key === 'WORKDIR') changes.WorkingDir = arg;
-    else if (key === 'USER') changes.User = arg;
-    else if (key === 'ENV')
-      changes.Env = [
-        ...((changes.Env as string[]) ?? [DEFAULT_PATH]),
-        arg.includes('=') ? arg : arg.replace(/\s+/, '='),
-      ];
-    else if (key === 'LABEL') {
-      const labels = (changes.Labels as Record<string, string>) ?? {};
-      for (const kv of arg.match(/(?:[^\s"]+|"[^"]*")+/g) ?? []) {
-        const eq = kv.indexOf('=');
-        if (eq > 0) labels[kv.slice(0, eq)] = kv.slice(eq + 1).replace(/^"|"$/g, '');
-      }
-      changes.Labels = labels;
-    } else if (key === 'EXPOSE') {
-      const ports = (changes.ExposedPorts as Record<string, object>) ?? {};
-      for (const p of arg.split(/\s+/).filter(Boolean)) ports[p.includes('/') ? p : `${p}/tcp`] = {};
-      changes.ExposedPorts = ports;
-    }
-  }
-  return changes;
 }

@@ -255,6 +255,46 @@ export async function pullImage(engine: Engine, ref: string, o: PullOptions = {}
   }
 }
 
+/**
+ * `docker pull --all-tags` (a name with neither tag nor digest): every tag the registry lists, one after another,
+ * with a single closing status as dockerd sends it. Base images from local recipes have only `latest`.
+ */
+export async function pullAllTags(engine: Engine, name: string, o: PullOptions = {}): Promise<PullResult[]> {
+  const r = parseRemoteReference(name);
+  if (r.tag || r.digest) throw new RegistryError('tag can only be used with --all-tags/-a', 400);
+  if (r.domain === DEFAULT_DOMAIN && baseImageFor(`${familiarName(r)}:latest`)) {
+    return [await pullImage(engine, `${name}:latest`, o)];
+  }
+  const client = new RegistryClient(r.domain, { auth: o.auth, env: o.env });
+  let tags: string[];
+  try {
+    tags = await client.tags(r.path).catch((e: unknown) => {
+      throw translatePullError(e, r);
+    });
+  } finally {
+    client.close();
+  }
+  if (!tags.length) throw new RegistryError(`no tags found for ${familiarName(r)}`, 404, 'NOT_FOUND');
+  const progress = o.progress ?? (() => {});
+  const results: PullResult[] = [];
+  for (const tag of tags.sort()) {
+    results.push(
+      await pullImage(engine, `${name}:${tag}`, {
+        ...o,
+        progress: (m) => {
+          if (m.status.startsWith('Status: ')) return;
+          progress(m.status.startsWith('Pulling from ') ? { ...m, id: tag } : m);
+        },
+      }),
+    );
+  }
+  const downloaded = results.some((x) => x.downloaded);
+  progress({
+    status: `Status: ${downloaded ? 'Downloaded newer image' : 'Image is up to date'} for ${familiarName(r)}`,
+  });
+  return results;
+}
+
 /** Removes layers a failed pull stored, unless an image config has come to use them meanwhile. */
 async function forgetLayers(engine: Engine, diffIds: string[]): Promise<void> {
   if (!diffIds.length) return;

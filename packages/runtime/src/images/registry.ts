@@ -542,6 +542,23 @@ export class RegistryClient {
     return DIGEST_RE.test(digest) ? digest : sha256(bytes);
   }
 
+  /** GET /v2/<repo>/tags/list, following the registry's `Link` pages. */
+  async tags(repo: string): Promise<string[]> {
+    const out: string[] = [];
+    let next: string | undefined = `/v2/${repo}/tags/list?n=1000`;
+    for (let page = 0; next && page < 100; page++) {
+      const res = await this.request('GET', next, { scopes: [`repository:${repo}:pull`] });
+      if (res.statusCode !== 200) return this.fail(res, 'tags');
+      const link = /<([^>]+)>;\s*rel="next"/.exec(String(res.headers.link ?? ''))?.[1];
+      const body = z
+        .object({ tags: z.array(z.string()).nullish() })
+        .safeParse(JSON.parse((await readBody(res)).toString() || '{}'));
+      if (body.success) out.push(...(body.data.tags ?? []));
+      next = link;
+    }
+    return out;
+  }
+
   /** GET /v2/_catalog: repository names (the registry decides how many; `n` asks for at most that many). */
   async catalog(n = 1000): Promise<string[]> {
     const res = await this.request('GET', `/v2/_catalog?n=${n}`, { scopes: ['registry:catalog:*'] });

@@ -197,9 +197,31 @@ describe('docker CLI against the engine API: containers', () => {
     );
 
     const tag = `api-commit-${d.tag}:v1`;
-    const imageId = await d.ok(['commit', '-c', 'CMD ["cat", "/data/f"]', name, tag]);
+    const bad = await d.docker(['commit', '-c', 'RUN rm -rf /', name, `${tag}-bad`]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('RUN is not a valid change command');
+    const imageId = await d.ok([
+      'commit',
+      ...['-c', 'CMD ["cat", "/data/f"]'],
+      ...['-c', 'ENV GREETING="hello there"'],
+      ...['-c', 'ENV SHOUT="$GREETING!"'],
+      ...['-c', 'EXPOSE 8080-8081/udp'],
+      ...['-c', 'HEALTHCHECK --interval=5s --retries=2 CMD test -f /data/f'],
+      ...['-c', 'STOPSIGNAL SIGINT'],
+      ...['-c', 'VOLUME /cache'],
+      name,
+      tag,
+    ]);
     expect(imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect((await d.docker(['run', '--rm', tag])).stdout).toBe('inside\n');
+    const cfg = JSON.parse(await d.ok(['image', 'inspect', '-f', '{{json .Config}}', tag]));
+    expect(cfg.Env).toEqual(expect.arrayContaining(['GREETING=hello there', 'SHOUT=hello there!']));
+    expect(cfg).toMatchObject({
+      ExposedPorts: { '8080/udp': {}, '8081/udp': {} },
+      Healthcheck: { Test: ['CMD-SHELL', 'test -f /data/f'], Interval: 5e9, Retries: 2 },
+      StopSignal: 'SIGINT',
+      Volumes: { '/cache': {} },
+    });
 
     const exported = path.join(dir, 'fs.tar');
     await d.ok(['export', '-o', exported, name]);

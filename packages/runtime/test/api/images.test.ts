@@ -100,6 +100,30 @@ describe('engine API: images through the docker client', () => {
     expect(await ok(['rmi', ref])).toBe(`Untagged: ${ref}\nUntagged: ${ref.slice(0, -3)}@${digest}`);
   });
 
+  it('docker pull --all-tags fetches every tag the registry lists', async () => {
+    const repo = `${reg.host}/${d.name('alltags')}`;
+    for (const tag of ['v1', 'v2']) {
+      await d.ok(['tag', 'busybox', `${repo}:${tag}`]);
+      await d.ok(['push', `${repo}:${tag}`]);
+      await d.ok(['rmi', `${repo}:${tag}`]);
+    }
+    const out = (await d.ok(['pull', '--all-tags', repo])).split('\n');
+    expect(out).toContain(`v1: Pulling from ${repo.slice(reg.host.length + 1)}`);
+    expect(out).toContain(`v2: Pulling from ${repo.slice(reg.host.length + 1)}`);
+    expect(out.filter((l) => l.startsWith('Status: '))).toEqual([
+      `Status: Downloaded newer image for ${repo}`,
+    ]);
+    expect(out[out.length - 1]).toBe(repo);
+    const tags = await d.ok(['images', '--format', '{{.Tag}}', repo]);
+    expect(tags.split('\n').sort()).toEqual(['v1', 'v2']);
+    const again = await d.ok(['pull', '-a', repo]);
+    expect(again).toContain(`Status: Image is up to date for ${repo}`);
+    const unknown = await d.docker(['pull', '-a', `${reg.host}/${d.name('none')}`]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/repository .* not found|not found/);
+    await d.ok(['rmi', `${repo}:v1`, `${repo}:v2`]);
+  });
+
   it('docker save | docker load round-trips; docker import makes a one-layer image', async () => {
     const ref = `${d.name('saved')}:v1`;
     await d.ok(['tag', 'busybox', ref]);

@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile text uses ${VAR} on purpose
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { Engine } from '../../src/engine.js';
@@ -221,20 +222,42 @@ describe('dockyard build', () => {
     expect(r.stdout).not.toContain('secret.txt');
     expect(r.stdout).not.toContain('a.log');
 
+    // Docker's ADD extracts gzip, bzip2 and xz tars; a compressed file that is not a tar is copied as it is.
     const arch = await context({
-      Dockerfile: 'FROM busybox\nADD files.tar.gz /opt/\nRUN cat /opt/inner/f.txt\n',
+      Dockerfile: [
+        'FROM busybox',
+        'ADD files.tar.gz /opt/gz/',
+        'ADD files.tar.bz2 /opt/bz2/',
+        'ADD files.tar.xz /opt/xz/',
+        'ADD note.txt.gz /opt/',
+        'RUN cat /opt/gz/inner/f.txt /opt/bz2/inner/f.txt /opt/xz/inner/f.txt && ls /opt/note.txt.gz',
+        '',
+      ].join('\n'),
     });
     await fs.mkdir(path.join(arch, 'src/inner'), { recursive: true });
     await fs.writeFile(path.join(arch, 'src/inner/f.txt'), 'from the archive\n');
     const { runCmd } = await import('../engine/helpers.js');
-    expect(
-      (await runCmd('tar', ['-czf', path.join(arch, 'files.tar.gz'), '-C', path.join(arch, 'src'), 'inner']))
-        .code,
-    ).toBe(0);
+    for (const [file, flag] of [
+      ['files.tar.gz', '-z'],
+      ['files.tar.bz2', '-j'],
+      ['files.tar.xz', '-J'],
+    ] as const) {
+      const tarred = await runCmd('tar', [
+        '-c',
+        flag,
+        '-f',
+        path.join(arch, file),
+        '-C',
+        path.join(arch, 'src'),
+        'inner',
+      ]);
+      expect(tarred.code).toBe(0);
+    }
+    await fs.writeFile(path.join(arch, 'note.txt.gz'), gzipSync('just a note\n'));
     await fs.rm(path.join(arch, 'src'), { recursive: true });
     const ar = await te.dy(['build', arch]);
-    expect(ar.code).toBe(0);
-    expect(ar.stdout).toContain('from the archive\n');
+    expect(ar.code, ar.stderr).toBe(0);
+    expect(ar.stdout).toContain('from the archive\nfrom the archive\nfrom the archive\n/opt/note.txt.gz\n');
 
     const url = await context({ Dockerfile: 'FROM busybox\nADD http://example.com/x /x\n' });
     const ur = await te.dy(['build', url]);

@@ -8,7 +8,8 @@ import { buffer } from 'node:stream/consumers';
 import { gzipSync } from 'node:zlib';
 import tarStream from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildFromTar, parseDuration } from '../../src/build/builder.js';
+import { buildFromTar } from '../../src/build/builder.js';
+import { applyChanges, parseChanges } from '../../src/build/changes.js';
 import { extractContext } from '../../src/build/context.js';
 import { parseDockerfile } from '../../src/build/dockerfile.js';
 import { processWord } from '../../src/build/words.js';
@@ -88,10 +89,40 @@ describe('Dockerfile parsing', () => {
     expect(() => parseDockerfile(text)).toThrow(message);
   });
 
-  it('parses Go durations for HEALTHCHECK', () => {
-    expect(parseDuration('1m30s')).toBe(90e9);
-    expect(parseDuration('250ms')).toBe(250e6);
-    expect(parseDuration('soon')).toBeUndefined();
+  it('applies commit/import --change lines as dockerd does, refusing what a commit cannot carry', () => {
+    const base = { Env: ['PATH=/bin', 'A=old'], Cmd: ['sh'], Labels: { keep: '1' } };
+    const out = applyChanges(
+      base,
+      parseChanges([
+        'ENV A=new B=$A',
+        'CMD echo hi',
+        'ENTRYPOINT ["/bin/tini", "--"]',
+        'LABEL version="1.0" team=lab',
+        'EXPOSE 80 53/udp',
+        'WORKDIR /srv',
+        'USER nobody',
+        'ONBUILD RUN echo child',
+        'HEALTHCHECK --interval=1m30s --timeout=250ms CMD ["curl", "-f", "http://localhost/"]',
+      ]),
+    );
+    // Within one ENV the old value of A is seen, as in a Dockerfile.
+    expect(out.Env).toEqual(['PATH=/bin', 'A=new', 'B=old']);
+    expect(out).toMatchObject({
+      Cmd: ['/bin/sh', '-c', 'echo hi'],
+      Entrypoint: ['/bin/tini', '--'],
+      Labels: { keep: '1', version: '1.0', team: 'lab' },
+      ExposedPorts: { '80/tcp': {}, '53/udp': {} },
+      WorkingDir: '/srv',
+      User: 'nobody',
+      OnBuild: ['RUN echo child'],
+      Healthcheck: { Test: ['CMD', 'curl', '-f', 'http://localhost/'], Interval: 90e9, Timeout: 250e6 },
+    });
+    expect(base.Env).toEqual(['PATH=/bin', 'A=old']);
+    expect(applyChanges({}, parseChanges(['HEALTHCHECK NONE'])).Healthcheck).toEqual({ Test: ['NONE'] });
+    expect(() => parseChanges(['RUN rm -rf /'])).toThrow('RUN is not a valid change command');
+    expect(() => parseChanges(['COPY a b'])).toThrow('COPY is not a valid change command');
+    expect(() => parseChanges(['BOGUS x'])).toThrow('unknown instruction: BOGUS');
+    expect(() => parseChanges(['HEALTHCHECK --interval=soon CMD true'])).toThrow('invalid duration');
   });
 });
 

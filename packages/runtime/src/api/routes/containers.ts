@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseChanges } from '../../build/changes.js';
 import { commitContainer } from '../../containers/commit.js';
 import { createContainer } from '../../containers/create.js';
 import { containerChanges } from '../../containers/diff.js';
@@ -413,6 +414,11 @@ const commit = async (ctx: ApiContext) => {
     .getAll('changes')
     .flatMap((c) => c.split('\n'))
     .filter((c) => c.trim());
+  try {
+    parseChanges(changesList);
+  } catch (e) {
+    throw new ApiError(400, (e as Error).message);
+  }
   const imageId = await commitContainer(ctx.engine, rec.id, {
     ref: repo ? `${repo}${tag ? `:${tag}` : ''}` : undefined,
     message: ctx.query.get('comment') || undefined,

@@ -1,13 +1,14 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { parseChanges } from '../../build/changes.js';
 import type { Engine } from '../../engine.js';
 import { DockyardError } from '../../errors.js';
 import { recordEvent } from '../../events.js';
 import { loadImages, saveImages } from '../../images/archive.js';
-import { importTarball, parseChanges } from '../../images/import.js';
+import { importTarball } from '../../images/import.js';
 import { inspectImageBody } from '../../images/inspect.js';
 import { intermediateImageIds } from '../../images/intermediate.js';
-import { type ProgressMessage, pullImage } from '../../images/pull.js';
+import { type ProgressMessage, pullAllTags, pullImage } from '../../images/pull.js';
 import { pushImage } from '../../images/push.js';
 import { normalizeReference } from '../../images/reference.js';
 import { decodeRegistryAuth, RegistryError } from '../../images/registry.js';
@@ -275,8 +276,11 @@ async function create(ctx: ApiContext): Promise<void> {
   }
   const auth = decodeRegistryAuth(String(ctx.req.headers['x-registry-auth'] ?? ''));
   const stream = new JsonStream(ctx);
+  // The docker client always names a tag, except for `pull --all-tags`: dockerd then pulls every tag.
+  const allTags = !tagParam && !/[:@][^/]*$/.test(fromImage);
   await stream.run(async () => {
-    await pullImage(ctx.engine, ref, { auth, progress: stream.progress });
+    if (allTags) await pullAllTags(ctx.engine, fromImage, { auth, progress: stream.progress });
+    else await pullImage(ctx.engine, ref, { auth, progress: stream.progress });
   });
 }
 
