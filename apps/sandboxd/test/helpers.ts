@@ -187,6 +187,7 @@ export function sandboxdFixture(
     work,
     config,
     clients,
+    /** Starts sandboxd, or a new one after the last was closed (close() then ends the newest one's boxes). */
     async start(log = pino({ level: 'silent' })): Promise<Sandboxd> {
       sandboxd = await startSandboxd(config, log);
       return sandboxd;

@@ -5,7 +5,7 @@ import type { LabStatus } from '@dockyard/protocol';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveLessonDir } from '../src/lessons/prepare.js';
-import { type Sandboxd, startSandboxd } from '../src/server.js';
+import type { Sandboxd } from '../src/server.js';
 import { connect, sandboxdFixture } from './helpers.js';
 
 const fx = sandboxdFixture('less', {
@@ -75,7 +75,7 @@ describe('a box is prepared for the lesson of the token', () => {
     await open('student-a', 'prep-basic');
     await sandboxd.close();
     for (const client of clients.splice(0)) client.close();
-    sandboxd = await startSandboxd(config, log);
+    sandboxd = await fx.start(log);
     expect(sandboxd.boxes.list().map((b) => b.owner)).toEqual(['student-a']);
     await open('student-a', 'prep-basic');
     expect(await sh('student-a', 'cat /opt/lesson/files/app/data.txt /root/setup-ran')).toBe(
