@@ -1,6 +1,7 @@
 import { type EngineConfig, loadConfig } from './config.js';
 import { loadNetworks, type Networks, readHostResolvConf } from './containers/network.js';
 import { OciRuntime } from './containers/runtime.js';
+import type { SpareNetns } from './containers/spare-netns.js';
 import { ImageStore } from './images/store.js';
 import { ContainerStore } from './state/containers.js';
 import { VolumeStore } from './volumes/store.js';
@@ -17,6 +18,8 @@ export class Engine {
    * may finish after the request. A CLI process leaves it off, as it exits right after its verb.
    */
   backgroundCleanup = false;
+  /** Network namespaces made ahead of time; only a long-lived server keeps them (see SpareNetns). */
+  spareNetns: SpareNetns | undefined;
 
   constructor(readonly cfg: EngineConfig = loadConfig()) {
     this.images = new ImageStore(cfg.root);

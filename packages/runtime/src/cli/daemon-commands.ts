@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { DockyardError } from '../errors.js';
 import { type EngineEvent, type EventFilter, followEvents, matchEvent, readEvents } from '../events.js';
@@ -10,6 +11,7 @@ interface DaemonFlags {
   tlscacert?: string;
   tlscert?: string;
   tlskey?: string;
+  spareNetns: string;
 }
 
 /** `dockyard daemon`: serves the Engine API in the foreground until SIGTERM/SIGINT. */
@@ -17,6 +19,9 @@ async function runDaemon(f: DaemonFlags): Promise<void> {
   const { startApiServer } = await import('../api/server.js');
   const engine = getEngine();
   engine.backgroundCleanup = true;
+  const spares = Number(f.spareNetns);
+  if (!Number.isInteger(spares) || spares < 0 || spares > 64)
+    throw new DockyardError(`invalid --spare-netns ${f.spareNetns}: a whole number from 0 to 64`);
   const hosts = f.host.length ? f.host : [`unix://${engine.cfg.run}/docker.sock`];
   let socketPath: string | undefined;
   let tcp: Parameters<typeof startApiServer>[0]['tcp'];
@@ -48,6 +53,13 @@ async function runDaemon(f: DaemonFlags): Promise<void> {
   process.on('unhandledRejection', (e) => process.stderr.write(`dockyard daemon: unhandled: ${String(e)}\n`));
   // The unix socket always exists; TCP is added on top when asked for.
   const server = await startApiServer({ engine, socketPath, tcp });
+  if (spares > 0 && (await engine.networks()).available) {
+    const { SpareNetns } = await import('../containers/spare-netns.js');
+    engine.spareNetns = new SpareNetns(path.join(engine.cfg.run, 'netns'), spares);
+    const records = await engine.containers.list();
+    await engine.spareNetns.removeLeftovers(new Set(records.flatMap((r) => r.state.sandboxKey ?? [])));
+    engine.spareNetns.fill();
+  }
   process.stderr.write(
     `dockyard daemon: API listening on unix://${server.socketPath}${server.tcpPort ? ` and tcp port ${server.tcpPort} (TLS)` : ''}\n`,
   );
@@ -57,6 +69,7 @@ async function runDaemon(f: DaemonFlags): Promise<void> {
     process.once('SIGINT', stop);
   });
   await server.close();
+  await engine.spareNetns?.close();
 }
 
 function formatEvent(e: EngineEvent): string {
@@ -123,6 +136,7 @@ export function registerDaemonCommands(program: Command): void {
     .option('--tlscacert <file>', 'CA certificate that signs client certificates')
     .option('--tlscert <file>', 'Server certificate')
     .option('--tlskey <file>', 'Server private key')
+    .option('--spare-netns <n>', 'Network namespaces (with a veth pair) kept ready for container starts', '2')
     .action(async (f: DaemonFlags) => runDaemon(f));
 
   verb(program, 'events', 'Get real time events from the server')

@@ -222,10 +222,10 @@ export function registerNetworkCommands(program: Command): void {
     .argument('<container>')
     .action(async (network: string, ref: string, f: { alias: string[]; ip?: string }) => {
       const e = getEngine();
-      const { netnsPath } = await import('../containers/netns.js');
+      const { containerNetns } = await import('../containers/networking.js');
       const rec = await e.containers.get(ref);
       const s = await effectiveState(e, rec);
-      const ns = netnsPath(e.cfg.run, rec.id);
+      const ns = containerNetns(e, rec);
       if (s.status !== 'running' || !existsSync(ns)) {
         throw new DockyardError(
           `Error response from daemon: container ${rec.id} is not running with its own network namespace`,
@@ -252,10 +252,10 @@ export function registerNetworkCommands(program: Command): void {
     .argument('<container>')
     .action(async (network: string, ref: string) => {
       const e = getEngine();
-      const { netnsPath } = await import('../containers/netns.js');
+      const { containerNetns } = await import('../containers/networking.js');
       const rec = await e.containers.get(ref);
       const m = await nets();
-      await m.disconnect(rec.id, network, netnsPath(e.cfg.run, rec.id));
+      await m.disconnect(rec.id, network, containerNetns(e, rec));
       await e.containers.update(rec.id, (r) => {
         const key = Object.keys(r.networks).find(
           (k) => k === network || r.networks[k]?.networkId.startsWith(network),

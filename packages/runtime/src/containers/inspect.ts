@@ -1,7 +1,6 @@
 import type { Engine } from '../engine.js';
 import { apiHealthcheck, apiHealthState } from './healthcheck.js';
-import { netnsPath } from './netns.js';
-import { etcFiles } from './networking.js';
+import { containerNetns, etcFiles } from './networking.js';
 import type { ContainerRecord } from './record.js';
 import { rootfsPaths } from './rootfs.js';
 import { effectiveState } from './status.js';
@@ -165,7 +164,7 @@ export async function inspectContainer(
     NetworkSettings: {
       Bridge: '',
       SandboxID: '',
-      SandboxKey: Object.keys(rec.networks).length ? netnsPath(engine.cfg.run, rec.id) : '',
+      SandboxKey: Object.keys(rec.networks).length ? containerNetns(engine, rec) : '',
       Ports: ports,
       Gateway: primary?.gateway ?? '',
       IPAddress: primary?.ip ?? '',

@@ -30,6 +30,7 @@ export interface Networks {
       hostname?: string;
       hostsPath?: string;
       ifname?: string;
+      premadeVeth?: string;
       extraHosts?: { ip: string; names: string[] }[];
     },
     network: string,

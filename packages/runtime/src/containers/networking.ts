@@ -54,8 +54,10 @@ export async function setupNetworking(
   } else if (mode === 'none' || !nets.available) {
     setup = { netns: undefined };
   } else {
-    const ns = netnsPath(engine.cfg.run, rec.id);
-    await createNetns(ns);
+    const spare = engine.spareNetns?.take();
+    const ns = spare?.netnsPath ?? netnsPath(engine.cfg.run, rec.id);
+    if (!spare) await createNetns(ns);
+    rec.state.sandboxKey = ns;
     setup = { netns: ns };
     if (mode === 'bridge') await nets.ensureDefaultBridge();
     await fs.writeFile(files.hosts, '');
@@ -71,6 +73,7 @@ export async function setupNetworking(
         hostname: rec.config.hostname,
         hostsPath: files.hosts,
         ifname: 'eth0',
+        premadeVeth: spare?.hostVeth,
         extraHosts,
       },
       mode,
@@ -127,7 +130,7 @@ async function extraHostEntries(nets: Networks, rec: ContainerRecord): Promise<H
 /** Idempotent: safe after a partial setup or a crash. */
 export async function teardownNetworking(engine: Engine, rec: ContainerRecord): Promise<void> {
   const nets = await engine.networks();
-  const ns = netnsPath(engine.cfg.run, rec.id);
+  const ns = containerNetns(engine, rec);
   if (nets.available) {
     // Each call takes the networks lock and may run iptables: only undo what this run set up.
     if (rec.host.ports.length || rec.state.ports.length) await nets.unpublish(rec.id).catch(() => {});
@@ -137,4 +140,9 @@ export async function teardownNetworking(engine: Engine, rec: ContainerRecord): 
   rec.networks = {};
   rec.state.ports = [];
   await removeNetns(ns);
+  rec.state.sandboxKey = undefined;
 }
+
+/** The container's network namespace file: a spare taken at start, or the one named after it. */
+export const containerNetns = (engine: Engine, rec: ContainerRecord) =>
+  rec.state.sandboxKey ?? netnsPath(engine.cfg.run, rec.id);

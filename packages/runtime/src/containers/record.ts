@@ -112,6 +112,8 @@ export const ContainerRecordSchema = z.object({
     generation: z.number().int().default(0),
     /** Host ports actually bound for this run (a requested port 0 is replaced by the one picked). */
     ports: z.array(PortBindingSchema).default([]),
+    /** This run's network namespace file (Docker's SandboxKey), when the engine made one. */
+    sandboxKey: z.string().optional(),
     /** Docker's State.Health: reset to starting on each start, updated by the serving daemon's checks. */
     health: HealthStateSchema.optional(),
   }),

@@ -97,6 +97,25 @@ export async function createVeth(plan: VethPlan): Promise<void> {
   await runInNetns(plan.netnsPath, 'ip', ['-batch', '-'], `${inside.join('\n')}\n`);
 }
 
+/**
+ * Like createVeth for a pair made ahead of time (a spare namespace): the host end joins the bridge, and the inner
+ * end, still down, gets its MAC, address and route.
+ */
+export async function attachVeth(plan: VethPlan): Promise<void> {
+  const host = [
+    `link set dev ${plan.hostVeth} master ${plan.bridge}`,
+    `link set dev ${plan.hostVeth} up type bridge_slave hairpin on`,
+  ];
+  await run('ip', ['-batch', '-'], `${host.join('\n')}\n`);
+  const inside = [
+    `link set dev ${plan.ifname} address ${plan.mac}`,
+    `addr add ${plan.cidr} dev ${plan.ifname}`,
+    `link set dev ${plan.ifname} up`,
+  ];
+  if (plan.defaultGateway) inside.push(`route replace default via ${plan.defaultGateway} dev ${plan.ifname}`);
+  await runInNetns(plan.netnsPath, 'ip', ['-batch', '-'], `${inside.join('\n')}\n`);
+}
+
 /** The lowest `ethN` not yet present in the namespace. */
 export async function nextInterfaceName(netnsPath: string): Promise<string> {
   const out = await runInNetns(netnsPath, 'ip', ['-j', 'link', 'show']);

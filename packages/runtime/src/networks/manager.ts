@@ -7,6 +7,7 @@ import { Firewall } from './firewall.js';
 import { type HostsEntry, hostResolvConf, renderHosts, renderResolvConf } from './hosts.js';
 import { allocateAddress, releaseAddress } from './ipam.js';
 import {
+  attachVeth,
   bridgePorts,
   createVeth,
   deleteLink,
@@ -80,6 +81,11 @@ const connectSchema = z.object({
   ifname: z
     .string()
     .regex(/^[a-z][a-z0-9]{0,14}$/)
+    .optional(),
+  /** The host end of a veth pair made ahead of time whose inner end is `ifname` in the namespace: used instead of a new pair. */
+  premadeVeth: z
+    .string()
+    .regex(/^veth[0-9a-f]{8}$/)
     .optional(),
   /** Static entries of the container's /etc/hosts (legacy links, --add-host); replace the stored ones when given. */
   extraHosts: z
@@ -382,7 +388,7 @@ export class NetworkManager {
         mac: macFor(ip),
         ifname: req.ifname ?? (await nextInterfaceName(req.netnsPath)),
         aliases: req.aliases ?? [],
-        hostVeth: `veth${randomBytes(4).toString('hex')}`,
+        hostVeth: req.premadeVeth ?? `veth${randomBytes(4).toString('hex')}`,
         bridge,
       };
       // Like Docker: the first network the container joins provides its default route; an internal one none.
@@ -391,7 +397,7 @@ export class NetworkManager {
       ep.attachments.push(att);
       await this.store.writeEndpoint(ep);
       try {
-        await createVeth({
+        await (req.premadeVeth ? attachVeth : createVeth)({
           hostVeth: att.hostVeth,
           bridge,
           netnsPath: req.netnsPath,

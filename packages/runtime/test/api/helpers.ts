@@ -67,13 +67,23 @@ export class ApiTestDaemon extends IsolatedEngine {
 
   /** Stops the daemon (SIGTERM, as an init system would) and starts a new one on the same state. */
   async restartDaemon(): Promise<void> {
+    await this.stopDaemon();
+    await this.startDaemon();
+  }
+
+  /** SIGTERM, and waits for the daemon to exit. */
+  async stopDaemon(): Promise<void> {
     const old = this.daemon;
     if (old && old.exitCode === null) {
       const exited = new Promise((r) => old.once('exit', r));
       old.kill('SIGTERM');
       await exited;
     }
-    await this.startDaemon();
+  }
+
+  /** SIGKILL: a crash, leaving whatever the daemon held. */
+  killDaemon(): void {
+    this.daemon?.kill('SIGKILL');
   }
 
   private ping(): Promise<boolean> {

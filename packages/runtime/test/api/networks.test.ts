@@ -1,4 +1,6 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiTestDaemon, waitFor } from './helpers.js';
 
@@ -205,6 +207,49 @@ describe('engine API: networks', () => {
     await d.ok(['rm', '-f', ctr]);
     await waitFor(async () => ports().length === 0, 10_000);
     await d.ok(['network', 'rm', net]);
+  });
+
+  it('starts containers in namespaces made ahead of time, refilled after use and removed with the daemon', async () => {
+    const netnsDir = path.join(d.run, 'netns');
+    const spares = () => readdirSync(netnsDir).filter((f) => f.startsWith('spare-'));
+    const hostEnd = (f: string) => f.slice('spare-'.length);
+    const linkExists = (name: string) => spawnSync('ip', ['link', 'show', 'dev', name]).status === 0;
+    await waitFor(async () => spares().length === 2, 20_000);
+    const ready = spares();
+    const ctr = d.name('spare');
+    await d.ok(['run', '-d', '--name', ctr, 'busybox', 'sleep', '300']);
+    const key = await d.ok(['inspect', '-f', '{{.NetworkSettings.SandboxKey}}', ctr]);
+    expect(ready).toContain(path.basename(key));
+    // The pre-made pair became the container's eth0 with its own address and MAC, and the host end is on the bridge.
+    const ip = await d.ok(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', ctr]);
+    const mac = await d.ok(['inspect', '-f', '{{.NetworkSettings.MacAddress}}', ctr]);
+    const eth0 = await d.ok(['exec', ctr, 'ip', '-o', 'addr', 'show', 'eth0']);
+    expect(eth0).toContain(`inet ${ip}/`);
+    expect(await d.ok(['exec', ctr, 'cat', '/sys/class/net/eth0/address'])).toBe(mac);
+    expect(await d.ok(['exec', ctr, 'ip', 'route', 'show', 'default'])).toMatch(/^default via /);
+    expect(
+      execFileSync('ip', ['-o', 'link', 'show', 'dev', hostEnd(path.basename(key))], { encoding: 'utf8' }),
+    ).toMatch(new RegExp(`master ${d.bridgePrefix}`));
+    const unused = () => spares().filter((f) => f !== path.basename(key));
+    await waitFor(async () => unused().length === 2, 20_000);
+    // A daemon that dies leaves its spares; the next one removes them before making its own, but keeps the one
+    // a running container lives in.
+    const left = unused();
+    d.killDaemon();
+    await d.restartDaemon();
+    await waitFor(async () => unused().length === 2 && !left.some((f) => unused().includes(f)), 20_000);
+    for (const f of left) expect(linkExists(hostEnd(f))).toBe(false);
+    expect(existsSync(key)).toBe(true);
+    expect(await d.ok(['exec', ctr, 'ip', '-o', '-4', 'addr', 'show', 'eth0'])).toContain(`inet ${ip}/`);
+    await d.ok(['rm', '-f', ctr]);
+    await waitFor(async () => !existsSync(key) && !linkExists(hostEnd(path.basename(key))), 10_000);
+
+    // A daemon that stops removes them.
+    const last = spares();
+    await d.stopDaemon();
+    expect(spares()).toEqual([]);
+    for (const f of last) expect(linkExists(hostEnd(f))).toBe(false);
+    await d.restartDaemon();
   });
 
   it('refuses what it cannot do with Docker-shaped errors', async () => {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { netnsPath } from '../../containers/netns.js';
+import { containerNetns } from '../../containers/networking.js';
 import type { ContainerRecord } from '../../containers/record.js';
 import { effectiveState } from '../../containers/status.js';
 import type { Engine } from '../../engine.js';
@@ -263,7 +263,7 @@ async function connect(ctx: ApiContext): Promise<void> {
     sendEmpty(ctx, 200);
     return;
   }
-  const ns = netnsPath(engine.cfg.run, rec.id);
+  const ns = containerNetns(engine, rec);
   if (!existsSync(ns)) {
     throw new ApiError(
       400,
@@ -316,7 +316,7 @@ async function disconnect(ctx: ApiContext): Promise<void> {
     throw new ApiError(404, `container ${rec.id} is not connected to network ${net.Name}`);
   }
   if (attached) {
-    await translated(() => nets.disconnect(rec.id, net.Id, netnsPath(engine.cfg.run, rec.id))).catch(
+    await translated(() => nets.disconnect(rec.id, net.Id, containerNetns(engine, rec))).catch(
       (error: unknown) => {
         if (!body.Force) throw error;
       },
