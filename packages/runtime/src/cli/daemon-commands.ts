@@ -136,7 +136,11 @@ export function registerDaemonCommands(program: Command): void {
     .option('--tlscacert <file>', 'CA certificate that signs client certificates')
     .option('--tlscert <file>', 'Server certificate')
     .option('--tlskey <file>', 'Server private key')
-    .option('--spare-netns <n>', 'Network namespaces (with a veth pair) kept ready for container starts', '2')
+    .option(
+      '--spare-netns <n>',
+      'Network namespaces (with a veth pair) kept ready for container starts (default $DOCKYARD_SPARE_NETNS or 2)',
+      process.env.DOCKYARD_SPARE_NETNS ?? '2',
+    )
     .action(async (f: DaemonFlags) => runDaemon(f));
 
   verb(program, 'events', 'Get real time events from the server')
