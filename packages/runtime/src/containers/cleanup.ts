@@ -68,9 +68,12 @@ export async function cleanupLocked(
     s.oomKilled = true;
     await engine.containers.save(rec);
   }
-  await engine.runtime.exec(['delete', '--force', rec.id]);
-  await teardownNetworking(engine, rec).catch(() => {});
-  await unmountRootfs(engine.containers.dir(rec.id)).catch(() => {});
+  // The process is gone: its runtime state, network and rootfs come down independently, side by side.
+  await Promise.all([
+    engine.runtime.exec(['delete', '--force', rec.id]),
+    teardownNetworking(engine, rec).catch(() => {}),
+    unmountRootfs(engine.containers.dir(rec.id)).catch(() => {}),
+  ]);
   await engine.containers.clearRunState(rec.id).catch(() => {});
   const finishedAt = exit?.finishedAt ?? new Date().toISOString();
   const ranMs = Date.parse(finishedAt) - Date.parse(s.startedAt);

@@ -41,9 +41,15 @@ export async function removeLocked(
 ): Promise<void> {
   rec.state.status = 'removing';
   await engine.containers.save(rec);
-  if (await engine.runtime.hasState(rec.id)) await engine.runtime.exec(['delete', '--force', rec.id]);
-  await teardownNetworking(engine, rec).catch(() => {});
-  await unmountRootfs(engine.containers.dir(rec.id));
+  // Usually all done by the exit cleanup already; each step is idempotent and they are independent.
+  const steps = await Promise.allSettled([
+    engine.runtime
+      .hasState(rec.id)
+      .then((has) => (has ? engine.runtime.exec(['delete', '--force', rec.id]) : undefined)),
+    teardownNetworking(engine, rec).catch(() => {}),
+    unmountRootfs(engine.containers.dir(rec.id)),
+  ]);
+  for (const step of steps) if (step.status === 'rejected') throw step.reason;
   await engine.containers.removeFiles(rec.id);
   if (o.volumes) {
     for (const m of rec.host.mounts) {

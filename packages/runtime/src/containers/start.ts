@@ -83,9 +83,12 @@ export async function startLocked(
     if (await engine.runtime.hasState(rec.id)) await engine.runtime.exec(['delete', '--force', rec.id]);
     await engine.containers.clearRunState(rec.id);
     await fs.mkdir(shimDir, { recursive: true });
-    const rootfs = await mountRootfs(engine.images, rec.layers, dir);
     const links = await resolveLinks(engine, rec);
-    const net = await setupNetworking(engine, rec, links.hosts);
+    // Independent, and each mostly waits on other processes: side by side (the catch below undoes both).
+    const [rootfs, net] = await allOrFirstError([
+      mountRootfs(engine.images, rec.layers, dir),
+      setupNetworking(engine, rec, links.hosts),
+    ] as const);
     const user = await resolveUser(rootfs, rec.config.user);
     const env = [...rec.config.env];
     // Link variables come first in Docker and the container's own env overrides them.
@@ -192,6 +195,16 @@ export async function startLocked(
     await engine.containers.save(rec).catch(() => {});
     throw err;
   }
+}
+
+/** Like Promise.all, but settles only when every promise has, so no step is still running when the caller undoes them. */
+async function allOrFirstError<T extends readonly unknown[]>(
+  ps: readonly [...{ [K in keyof T]: Promise<T[K]> }],
+): Promise<T> {
+  const settled = await Promise.allSettled(ps);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 async function checkExecutable(rootfs: string, cmd: string, env: string[]): Promise<void> {

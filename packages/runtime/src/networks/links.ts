@@ -106,14 +106,18 @@ export async function attachVeth(plan: VethPlan): Promise<void> {
     `link set dev ${plan.hostVeth} master ${plan.bridge}`,
     `link set dev ${plan.hostVeth} up type bridge_slave hairpin on`,
   ];
-  await run('ip', ['-batch', '-'], `${host.join('\n')}\n`);
   const inside = [
     `link set dev ${plan.ifname} address ${plan.mac}`,
     `addr add ${plan.cidr} dev ${plan.ifname}`,
     `link set dev ${plan.ifname} up`,
   ];
   if (plan.defaultGateway) inside.push(`route replace default via ${plan.defaultGateway} dev ${plan.ifname}`);
-  await runInNetns(plan.netnsPath, 'ip', ['-batch', '-'], `${inside.join('\n')}\n`);
+  // The two ends are configured independently: side by side; wait for both before reporting a failure.
+  const results = await Promise.allSettled([
+    run('ip', ['-batch', '-'], `${host.join('\n')}\n`),
+    runInNetns(plan.netnsPath, 'ip', ['-batch', '-'], `${inside.join('\n')}\n`),
+  ]);
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
 }
 
 /** The lowest `ethN` not yet present in the namespace. */

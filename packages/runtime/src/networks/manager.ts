@@ -127,6 +127,8 @@ export class NetworkManager {
   // ---- networks ----
 
   async ensureDefaultBridge(): Promise<void> {
+    // Asked on every start: while the bridge is known to be ready, skip the lock and the network records.
+    if (this.defaultBridgeId && (this.readyUntil.get(this.defaultBridgeId) ?? 0) > Date.now()) return;
     await this.store.withLock(async () => {
       let rec = (await this.store.listNetworks()).find((n) => n.Name === DEFAULT_NETWORK);
       if (!rec) {
@@ -142,12 +144,14 @@ export class NetworkManager {
         });
         rec.Options['com.docker.network.bridge.default_bridge'] = 'true';
         await this.store.writeNetwork(rec);
-      } else if (await this.hostLooksReady(rec)) {
-        return; // the common case on every container start; reconcile() does the full repair
       }
+      this.defaultBridgeId = rec.Id;
+      if (await this.hostLooksReady(rec)) return; // reconcile() does the full repair
       await this.ensureHost(rec);
     });
   }
+
+  private defaultBridgeId: string | undefined;
 
   /**
    * Whether the network's bridge and firewall rules are in place. Every container start asks (twice on the
