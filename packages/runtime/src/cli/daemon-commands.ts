@@ -51,6 +51,11 @@ async function runDaemon(f: DaemonFlags): Promise<void> {
     process.stderr.write(`dockyard daemon: uncaught: ${e.stack ?? e}\n`),
   );
   process.on('unhandledRejection', (e) => process.stderr.write(`dockyard daemon: unhandled: ${String(e)}\n`));
+  // Registered before anything is awaited: a SIGTERM during start-up still stops the daemon cleanly.
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
   // The unix socket always exists; TCP is added on top when asked for.
   const server = await startApiServer({ engine, socketPath, tcp });
   if (spares > 0 && (await engine.networks()).available) {
@@ -63,11 +68,7 @@ async function runDaemon(f: DaemonFlags): Promise<void> {
   process.stderr.write(
     `dockyard daemon: API listening on unix://${server.socketPath}${server.tcpPort ? ` and tcp port ${server.tcpPort} (TLS)` : ''}\n`,
   );
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  await stopped;
   await server.close();
   await engine.spareNetns?.close();
 }

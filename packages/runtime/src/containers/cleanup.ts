@@ -24,21 +24,19 @@ export async function cleanupContainer(engine: Engine, id: string, generation?: 
       const rec = await engine.containers.load(id);
       if (!rec) return { action: 'none' };
       if (generation !== undefined && rec.state.generation !== generation) return { action: 'none' };
-      return cleanupLocked(engine, rec, { applyPolicy: true });
-    })
-    .catch(() => ({ action: 'none' }) as Next);
-  if (next.action === 'remove') {
-    await engine.containers.withLock(id, async () => {
-      const rec = await engine.containers.load(id);
-      if (!rec) return;
+      const next = await cleanupLocked(engine, rec, { applyPolicy: true });
+      if (next.action !== 'remove') return next;
+      // --rm: removed under the same lock, so nothing can start it in between.
       await removeLocked(engine, rec, { volumes: true });
       await recordEvent(engine.cfg, {
         Type: 'container',
         Action: 'destroy',
         Actor: { ID: rec.id, Attributes: { ...rec.config.labels, image: rec.image, name: rec.name } },
       });
-    });
-  } else if (next.action === 'restart') {
+      return { action: 'none' };
+    })
+    .catch(() => ({ action: 'none' }) as Next);
+  if (next.action === 'restart') {
     await sleep(next.delayMs);
     await engine.containers.withLock(id, async () => {
       const rec = await engine.containers.load(id);

@@ -102,8 +102,8 @@ export async function setupNetworking(
     if (rec.host.ports.length)
       rec.state.ports = (await nets.publish(rec.id, att.ip, rec.host.ports)) ?? rec.host.ports;
   }
-  await writeFileAtomic(files.hostname, `${rec.config.hostname}\n`);
-  await writeFileAtomic(files.resolvConf, applyDns(nets.resolvConf(), rec.host));
+  await writeFileAtomic(files.hostname, `${rec.config.hostname}\n`, { durable: false });
+  await writeFileAtomic(files.resolvConf, applyDns(nets.resolvConf(), rec.host), { durable: false });
   if (setup.netns !== 'host' && !mode.startsWith('container:')) {
     let hosts = Object.keys(rec.networks).length ? await nets.hostsFile(rec.id).catch(() => '') : '';
     if (!hosts) hosts = `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${extraLines}`;

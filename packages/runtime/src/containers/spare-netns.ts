@@ -17,7 +17,8 @@ const REFILL_DELAY_MS = 300;
 /**
  * Creating a namespace and a veth pair are the slowest kernel steps of a container's start (and they queue
  * behind the kernel's cleanup of namespaces that just went away). A long-lived daemon keeps a few made ahead
- * and refills in the background; the file name carries the host veth's name, so leftovers of a crash are found.
+ * and refills in the background; the file name carries the daemon's pid and the host veth's name, so leftovers of
+ * a crashed daemon are found and another daemon's are left alone.
  */
 export class SpareNetns {
   private readonly spares: Spare[] = [];
@@ -63,19 +64,33 @@ export class SpareNetns {
     for (const spare of this.spares.splice(0)) await destroySpare(spare);
   }
 
-  /** Removes unused spares a previous daemon left (it crashed or was killed); `inUse`: containers' netns files. */
+  /**
+   * Removes unused spares of daemons that are gone (crashed or killed); another daemon's on the same state keeps
+   * its own. `inUse`: the containers' netns files.
+   */
   async removeLeftovers(inUse: Set<string>): Promise<void> {
     const names = await fs.readdir(this.dir).catch(() => [] as string[]);
-    for (const name of names.filter((n) => n.startsWith(PREFIX))) {
-      if (inUse.has(path.join(this.dir, name))) continue;
-      await destroySpare({ netnsPath: path.join(this.dir, name), hostVeth: name.slice(PREFIX.length) });
+    for (const name of names) {
+      const m = SPARE_NAME.exec(name);
+      if (!m || inUse.has(path.join(this.dir, name))) continue;
+      if (Number(m[1]) !== process.pid && (await isDaemon(Number(m[1])))) continue;
+      await destroySpare({ netnsPath: path.join(this.dir, name), hostVeth: m[2] as string });
     }
   }
 }
 
+/** spare-<daemon pid>-<host veth>: whose it is, and what to delete with it. */
+const SPARE_NAME = /^spare-(\d+)-(veth[0-9a-f]{8})$/;
+
+/** Whether `pid` is a live `dockyard daemon` (pids are reused, so its command line is checked too). */
+async function isDaemon(pid: number): Promise<boolean> {
+  const argv = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return argv.split('\0').includes('daemon');
+}
+
 async function makeSpare(dir: string): Promise<Spare> {
   const hostVeth = `veth${randomBytes(4).toString('hex')}`;
-  const spare = { netnsPath: path.join(dir, `${PREFIX}${hostVeth}`), hostVeth };
+  const spare = { netnsPath: path.join(dir, `${PREFIX}${process.pid}-${hostVeth}`), hostVeth };
   await createNetns(spare.netnsPath);
   try {
     await run('ip', [

@@ -131,7 +131,7 @@ export async function startLocked(
         await fs.readFile('/proc/self/status', 'utf8').catch(() => ''),
       ),
     });
-    await writeJsonAtomic(path.join(dir, 'config.json'), spec);
+    await writeJsonAtomic(path.join(dir, 'config.json'), spec, { durable: false });
     await fs.mkdir(path.dirname(engine.containers.logPath(rec.id)), { recursive: true });
     rec.state.generation += 1;
     const [exitCmd, ...exitArgs] = ['/usr/bin/env', ...exitCommand(engine, rec.id, rec.state.generation)];

@@ -212,7 +212,7 @@ describe('engine API: networks', () => {
   it('starts containers in namespaces made ahead of time, refilled after use and removed with the daemon', async () => {
     const netnsDir = path.join(d.run, 'netns');
     const spares = () => readdirSync(netnsDir).filter((f) => f.startsWith('spare-'));
-    const hostEnd = (f: string) => f.slice('spare-'.length);
+    const hostEnd = (f: string) => f.replace(/^spare-\d+-/, '');
     const linkExists = (name: string) => spawnSync('ip', ['link', 'show', 'dev', name]).status === 0;
     await waitFor(async () => spares().length === 2, 20_000);
     const ready = spares();

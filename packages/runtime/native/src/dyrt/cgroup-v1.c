@@ -301,29 +301,6 @@ static int v1_destroy(const char *rel)
   return rc;
 }
 
-static pid_t *read_procs(const char *dir, size_t *n)
-{
-  char path[4200];
-  snprintf(path, sizeof path, "%s/cgroup.procs", dir);
-  char *s = dy_read_file(path, NULL);
-  *n = 0;
-  if (!s)
-    return NULL;
-  size_t cap = 16;
-  pid_t *out = dy_xmalloc(cap * sizeof(pid_t));
-  for (char *save = NULL, *t = strtok_r(s, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
-    if (*n == cap) {
-      cap *= 2;
-      pid_t *r = realloc(out, cap * sizeof(pid_t));
-      if (!r)
-        dy_die("out of memory");
-      out = r;
-    }
-    out[(*n)++] = (pid_t) atoi(t);
-  }
-  free(s);
-  return out;
-}
 
 static pid_t *v1_pids(const char *rel, size_t *n)
 {
@@ -336,7 +313,7 @@ static pid_t *v1_pids(const char *rel, size_t *n)
     *n = 0;
     return NULL;
   }
-  pid_t *r = read_procs(dir, n);
+  pid_t *r = cgroup_read_procs(dir, n);
   free(dir);
   return r;
 }

@@ -207,25 +207,9 @@ static int v2_destroy(const char *rel)
 
 static pid_t *v2_pids(const char *rel, size_t *n)
 {
-  char *path = dy_xasprintf(V2_ROOT "%s/cgroup.procs", rel);
-  char *s = dy_read_file(path, NULL);
-  free(path);
-  *n = 0;
-  if (!s)
-    return NULL;
-  size_t cap = 16;
-  pid_t *out = dy_xmalloc(cap * sizeof(pid_t));
-  for (char *save = NULL, *t = strtok_r(s, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
-    if (*n == cap) {
-      cap *= 2;
-      pid_t *r = realloc(out, cap * sizeof(pid_t));
-      if (!r)
-        dy_die("out of memory");
-      out = r;
-    }
-    out[(*n)++] = (pid_t) atoi(t);
-  }
-  free(s);
+  char *dir = dir_of(rel);
+  pid_t *out = cgroup_read_procs(dir, n);
+  free(dir);
   return out;
 }
 

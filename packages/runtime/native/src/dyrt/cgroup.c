@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/vfs.h>
 #include <time.h>
@@ -59,4 +60,28 @@ int cgroup_rmdir(const char *dir)
   }
   errno = EBUSY;
   return -1;
+}
+
+pid_t *cgroup_read_procs(const char *dir, size_t *n)
+{
+  char *path = dy_xasprintf("%s/cgroup.procs", dir);
+  char *s = dy_read_file(path, NULL);
+  free(path);
+  *n = 0;
+  if (!s)
+    return NULL;
+  size_t cap = 16;
+  pid_t *out = dy_xmalloc(cap * sizeof(pid_t));
+  for (char *save = NULL, *t = strtok_r(s, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
+    if (*n == cap) {
+      cap *= 2;
+      pid_t *r = realloc(out, cap * sizeof(pid_t));
+      if (!r)
+        dy_die("out of memory");
+      out = r;
+    }
+    out[(*n)++] = (pid_t) atoi(t);
+  }
+  free(s);
+  return out;
 }

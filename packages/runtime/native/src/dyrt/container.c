@@ -153,6 +153,11 @@ static DY_NORETURN void stage1(struct init_args *a)
   _exit(0);
 }
 
+static void stage1_entry(void *a)
+{
+  stage1(a);
+}
+
 /* ---------- create ---------- */
 
 static struct {
@@ -300,19 +305,8 @@ static pid_t do_create(struct create_opts *o, struct cstate *st)
   cg->create(cgroup_rel);
   cg->apply(cgroup_rel, spec_path(config, "linux.resources"));
 
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-    dy_die_errno("socketpair");
-  a.sync = sv[1];
-  fflush(NULL);
-  pid_t s1 = fork();
-  if (s1 < 0)
-    dy_die_errno("fork");
-  if (s1 == 0) {
-    close(sv[0]);
-    stage1(&a);
-  }
-  close(sv[1]);
+  int sync_fd;
+  pid_t s1 = sync_fork(&a.sync, &sync_fd, stage1_entry, &a);
   if (a.console >= 0)
     close(a.console);
   cg->enter(cgroup_rel, s1);
@@ -321,7 +315,7 @@ static pid_t do_create(struct create_opts *o, struct cstate *st)
     char msg[2048];
     ssize_t n;
     do
-      n = recv(sv[0], msg, sizeof msg - 1, 0);
+      n = recv(sync_fd, msg, sizeof msg - 1, 0);
     while (n < 0 && errno == EINTR);
     if (n <= 0) {
       waitpid(s1, NULL, 0);
@@ -331,9 +325,9 @@ static pid_t do_create(struct create_opts *o, struct cstate *st)
     if (strcmp(msg, SYNC_MAPS) != 0)
       dy_die("%s", msg);
     ns_write_id_maps(s1, config);
-    sync_send(sv[0], SYNC_ACK);
+    sync_send(sync_fd, SYNC_ACK);
   }
-  sync_send(sv[0], SYNC_ACK);
+  sync_send(sync_fd, SYNC_ACK);
 
   memset(st, 0, sizeof *st);
   st->id = dy_xstrdup(o->id);
@@ -347,7 +341,7 @@ static pid_t do_create(struct create_opts *o, struct cstate *st)
   struct create_sync cs = { .st = st, .config = config };
   struct sync_handlers handlers = { .on_pid = create_on_pid, .on_hooks = create_on_hooks, .arg = &cs };
   char err[2048];
-  switch (sync_collect(sv[0], &init, &handlers, err, sizeof err)) {
+  switch (sync_collect(sync_fd, &init, &handlers, err, sizeof err)) {
   case SYNC_GONE:
     waitpid(s1, NULL, 0);
     dy_die("container init exited before it was ready");
@@ -356,7 +350,7 @@ static pid_t do_create(struct create_opts *o, struct cstate *st)
   default:
     break;
   }
-  close(sv[0]);
+  close(sync_fd);
   waitpid(s1, NULL, 0);
   close(fifo_fd);
   st->starttime = dy_proc_start_time(init);

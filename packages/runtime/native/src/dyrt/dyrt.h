@@ -98,6 +98,8 @@ const struct cgroup_ops *cgroup_get(void);
 char *cgroup_path_for(json_t *config, const char *id);
 int cgroup_write(const char *dir, const char *file, const char *value);
 int cgroup_rmdir(const char *dir);
+/* The pids in <dir>/cgroup.procs (NULL with *n = 0 when unreadable); the caller frees. */
+pid_t *cgroup_read_procs(const char *dir, size_t *n);
 
 /* ---- hooks.c ---- */
 int hooks_run(json_t *hooks, const char *which, const char *state_json, bool fatal);

@@ -64,6 +64,11 @@ static DY_NORETURN void exec_stage1(struct exec_ctx *c)
   _exit(0);
 }
 
+static void exec_stage1_entry(void *c)
+{
+  exec_stage1(c);
+}
+
 static pid_t forward_to;
 static volatile sig_atomic_t winch_pending;
 static bool proxying_tty;
@@ -243,29 +248,18 @@ int cmd_exec(int argc, char **argv)
   } else if (terminal) {
     dy_die("cannot allocate tty if dyrt will detach without setting console socket");
   }
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-    dy_die_errno("socketpair");
-  c.sync = sv[1];
-  fflush(NULL);
-  pid_t s1 = fork();
-  if (s1 < 0)
-    dy_die_errno("fork");
-  if (s1 == 0) {
-    close(sv[0]);
-    exec_stage1(&c);
-  }
-  close(sv[1]);
+  int sync_fd;
+  pid_t s1 = sync_fork(&c.sync, &sync_fd, exec_stage1_entry, &c);
   if (c.console >= 0)
     close(c.console);
   for (int i = 0; i < c.n_ns; i++)
     close(c.ns_fds[i]);
   if (st.cgroup[0])
     cgroup_get()->enter_exec(st.cgroup, s1, st.pid);
-  sync_send(sv[0], SYNC_ACK);
+  sync_send(sync_fd, SYNC_ACK);
   pid_t pid = 0;
   char err[2048];
-  int synced = sync_collect(sv[0], &pid, NULL, err, sizeof err);
+  int synced = sync_collect(sync_fd, &pid, NULL, err, sizeof err);
   if (synced != SYNC_OK) {
     waitpid(s1, NULL, 0);
     if (pid > 0) {
@@ -277,7 +271,7 @@ int cmd_exec(int argc, char **argv)
       dy_die("exec process exited before it was ready");
     dy_die("%s", err);
   }
-  close(sv[0]);
+  close(sync_fd);
   waitpid(s1, NULL, 0);
   if (pid_file) {
     char buf[32];

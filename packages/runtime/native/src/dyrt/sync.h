@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "dyrt.h"
 
@@ -18,6 +19,28 @@
 #define SYNC_PID "\x01" "P"
 #define SYNC_HOOKS "\x01" "H"
 #define SYNC_READY "\x01" "R"
+
+/* Forks a first stage that talks back over a SEQPACKET pair: *child_end is set before the fork for the child's
+ * use (it runs stage(arg), which never returns); the parent gets the pid and its own end in *parent_end. */
+static inline pid_t sync_fork(int *child_end, int *parent_end, void (*stage)(void *), void *arg)
+{
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    dy_die_errno("socketpair");
+  *child_end = sv[1];
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0)
+    dy_die_errno("fork");
+  if (pid == 0) {
+    close(sv[0]);
+    stage(arg);
+    _exit(1);
+  }
+  close(sv[1]);
+  *parent_end = sv[0];
+  return pid;
+}
 
 static inline void sync_send(int fd, const char *msg)
 {

@@ -104,11 +104,14 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-function matchesReference(img: ImageRecord, patterns: string[]): boolean {
-  return patterns.some((p) => {
-    const re = globToRegExp(p);
-    return img.tags.some((t) => re.test(t) || re.test(t.slice(0, t.lastIndexOf(':'))));
-  });
+/** Like dockerd: an image is listed with the names that match (and not at all when none does). */
+function withMatchingReferences(img: ImageRecord, patterns: string[]): ImageRecord | undefined {
+  const res = patterns.map(globToRegExp);
+  const nameOf = (ref: string, sep: string) => ref.slice(0, ref.lastIndexOf(sep));
+  const matches = (ref: string, sep: string) => res.some((re) => re.test(ref) || re.test(nameOf(ref, sep)));
+  const tags = img.tags.filter((t) => matches(t, ':'));
+  if (!tags.length) return undefined;
+  return { ...img, tags, digests: img.digests.filter((d) => matches(d, '@')) };
 }
 
 /** Docker's ImageSummary. */
@@ -141,7 +144,7 @@ async function list(ctx: ApiContext): Promise<void> {
     images = images.filter((i) => !i.tags.length === want);
   }
   if (f.label) images = images.filter((i) => matchesLabels(labelsOf(i), f.label));
-  if (f.reference) images = images.filter((i) => matchesReference(i, f.reference ?? []));
+  if (f.reference) images = images.flatMap((i) => withMatchingReferences(i, f.reference ?? []) ?? []);
   for (const [key, cmp] of [
     ['before', (a: number, b: number) => a < b],
     ['since', (a: number, b: number) => a > b],
