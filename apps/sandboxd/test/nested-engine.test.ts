@@ -96,8 +96,11 @@ describe.each(['cli', 'client'] as const)('docker inside a lab box (%s)', (mode)
       // Its network namespace has eth0 on the box's own bridge.
       expect(await sh('docker exec web ip -o -4 addr show eth0')).toMatch(/inet 10\.88\.\d+\.\d+\/16/);
       expect(await sh('ip -o link show dy0')).toMatch(/dy0/);
-      // Every veth in the box is a container's: no spare namespaces a student would wonder about.
-      expect((await sh('ip -o link show type veth | wc -l')).trim()).toBe('1');
+      // Every veth in the box is its own eth0 or a container's port on dy0: no spares a student would wonder about.
+      expect(await sh('ip -o link show type veth | grep -c "master dy0"')).toBe('1\n');
+      expect(
+        (await sh('ip -o link show type veth | grep -v "master dy0" | grep -v " eth0@" | wc -l')).trim(),
+      ).toBe('0');
       expect(await sh('docker exec web ping -c1 -W2 10.88.0.1 >/dev/null && echo reached')).toBe('reached\n');
     } finally {
       await sh('docker rm -f web');
