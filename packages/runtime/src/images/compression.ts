@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { PassThrough, type Readable, Transform } from 'node:stream';
+import { Duplex, PassThrough, type Readable, Transform } from 'node:stream';
 import zlib, { createGunzip } from 'node:zlib';
 import { Decompress } from 'fzstd';
 
@@ -31,40 +31,41 @@ function createZstdDecompress(): Transform {
 
 const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
 
-/** `xz -dc` or `bzip2 -dc` as a stream: Debian's tools, since node has neither format. */
-function toolDecompress(tool: 'xz' | 'bzip2'): Transform {
+/** `xz -dc` or `bzip2 -dc` as a stream (Debian's tools: node has neither format), with backpressure both ways. */
+function toolDecompress(tool: 'xz' | 'bzip2'): Duplex {
   const child = spawn(tool, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-500);
   });
-  let flushed: (() => void) | undefined;
-  let failed: Error | undefined;
-  const t = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      if (failed) return done(failed);
+  const stream = new Duplex({
+    write(chunk: Buffer, _enc, done) {
       if (child.stdin.write(chunk)) done();
       else child.stdin.once('drain', () => done());
     },
-    flush(done) {
-      flushed = done;
+    final(done) {
       child.stdin.end();
+      done();
+    },
+    read() {
+      child.stdout.resume();
     },
     destroy(err, done) {
-      child.kill('SIGKILL');
+      if (child.exitCode === null) child.kill('SIGKILL');
       done(err);
     },
   });
   // A broken input makes the tool exit early; its stdin then errors with EPIPE, which the exit reports better.
   child.stdin.on('error', () => {});
-  child.stdout.on('data', (d: Buffer) => t.push(d));
-  child.on('error', (e) => t.destroy(e));
-  child.on('close', (code) => {
-    if (code === 0) return flushed?.();
-    failed = new Error(`${tool}: ${stderr.trim() || `exited with code ${code}`}`);
-    t.destroy(failed);
+  child.stdout.on('data', (d: Buffer) => {
+    if (!stream.push(d)) child.stdout.pause();
   });
-  return t;
+  child.on('error', (e) => stream.destroy(e));
+  child.on('close', (code) => {
+    if (code === 0) stream.push(null);
+    else stream.destroy(new Error(stderr.trim().split('\n')[0] || `${tool} exited with code ${code}`));
+  });
+  return stream;
 }
 
 /** Returns a stream of the uncompressed tar, transparently decompressing gzip, zstd, xz or bzip2 by magic bytes. */
@@ -96,7 +97,7 @@ export async function decompressed(source: Readable): Promise<Readable> {
   if (first) out.write(first);
   source.on('error', (e) => out.destroy(e));
   source.pipe(out);
-  const pipeTo = (t: Transform) => {
+  const pipeTo = (t: Duplex) => {
     out.on('error', (e) => t.destroy(e));
     return out.pipe(t);
   };
