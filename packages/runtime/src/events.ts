@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { EngineConfig } from './config.js';
+import type { ContainerRecord } from './containers/record.js';
 
 export type EventType = 'container' | 'image' | 'network' | 'volume' | 'daemon';
 
@@ -20,6 +21,20 @@ export const EventSchema = z.object({
   timeNano: z.number(),
 });
 export type EngineEvent = z.infer<typeof EventSchema>;
+
+/** Records a container event with Docker's attributes: image, name, the labels, plus any extras. */
+export function containerEvent(
+  engine: { cfg: Pick<EngineConfig, 'run'> },
+  rec: Pick<ContainerRecord, 'id' | 'name' | 'image' | 'config'>,
+  action: string,
+  extra: Record<string, string> = {},
+): Promise<void> {
+  return recordEvent(engine.cfg, {
+    Type: 'container',
+    Action: action,
+    Actor: { ID: rec.id, Attributes: { ...rec.config.labels, image: rec.image, name: rec.name, ...extra } },
+  });
+}
 
 /** Rotated at this size; one old file (`events.jsonl.1`) is kept. */
 export const EVENTS_MAX_BYTES = 4 * 1024 * 1024;

@@ -1,6 +1,6 @@
 import { cgroupReader } from '../cgroups/index.js';
 import type { Engine } from '../engine.js';
-import { recordEvent } from '../events.js';
+import { containerEvent } from '../events.js';
 import { teardownNetworking } from './networking.js';
 import type { ContainerRecord } from './record.js';
 import { removeLocked } from './rm.js';
@@ -28,11 +28,7 @@ export async function cleanupContainer(engine: Engine, id: string, generation?: 
       if (next.action !== 'remove') return next;
       // --rm: removed under the same lock, so nothing can start it in between.
       await removeLocked(engine, rec, { volumes: true });
-      await recordEvent(engine.cfg, {
-        Type: 'container',
-        Action: 'destroy',
-        Actor: { ID: rec.id, Attributes: { ...rec.config.labels, image: rec.image, name: rec.name } },
-      });
+      await containerEvent(engine, rec, 'destroy');
       return { action: 'none' };
     })
     .catch(() => ({ action: 'none' }) as Next);
@@ -96,18 +92,8 @@ export async function cleanupLocked(
     }
   }
   await engine.containers.save(rec);
-  const attrs = { ...rec.config.labels, image: rec.image, name: rec.name };
-  if (rec.state.oomKilled)
-    await recordEvent(engine.cfg, {
-      Type: 'container',
-      Action: 'oom',
-      Actor: { ID: rec.id, Attributes: attrs },
-    });
-  await recordEvent(engine.cfg, {
-    Type: 'container',
-    Action: 'die',
-    Actor: { ID: rec.id, Attributes: { ...attrs, exitCode: String(rec.state.exitCode) } },
-  });
+  if (rec.state.oomKilled) await containerEvent(engine, rec, 'oom');
+  await containerEvent(engine, rec, 'die', { exitCode: String(rec.state.exitCode) });
   return next;
 }
 

@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import type { Engine } from '../engine.js';
-import { recordEvent } from '../events.js';
+import { containerEvent } from '../events.js';
 import { startExec } from './exec.js';
 import {
   formatDuration,
@@ -54,6 +55,10 @@ export async function runProbe(
     output: output.slice(0, HEALTH_OUTPUT_MAX),
   });
   let started: Awaited<ReturnType<typeof startExec>>;
+  // dockerd runs a check as an exec, and `docker events` shows it as one.
+  const execID = randomBytes(32).toString('hex');
+  await containerEvent(engine, rec, `exec_create: ${cmd.join(' ')}`, { execID });
+  await containerEvent(engine, rec, `exec_start: ${cmd.join(' ')}`, { execID });
   try {
     started = await startExec(engine, rec.id, { cmd });
   } catch (e) {
@@ -105,6 +110,8 @@ export async function runProbe(
   }
   att.close();
   await fs.rm(started.stateDir, { recursive: true, force: true }).catch(() => {});
+  const exitCode = outcome.kind === 'exit' ? outcome.code : 137;
+  await containerEvent(engine, rec, 'exec_die', { execID, exitCode: String(exitCode) });
   if (outcome.kind === 'aborted') return undefined;
   if (outcome.kind === 'timeout')
     return failed(
@@ -254,11 +261,7 @@ export class HealthMonitor {
       .catch(() => {});
     if (!after || !saved) return undefined;
     if (after.status !== before) {
-      await recordEvent(this.engine.cfg, {
-        Type: 'container',
-        Action: `health_status: ${after.status}`,
-        Actor: { ID: saved.id, Attributes: { ...saved.config.labels, image: saved.image, name: saved.name } },
-      });
+      await containerEvent(this.engine, saved, `health_status: ${after.status}`);
     }
     return after.status;
   }

@@ -97,6 +97,24 @@ describe('docker health checks against the engine API', () => {
       '{{.Action}}',
     ]);
     expect(events.split('\n')).toEqual(['health_status: unhealthy', 'health_status: healthy']);
+    // Each probe is an exec, as dockerd shows it: create, start and die with the probe's exit code.
+    const execs = (
+      await d.ok([
+        'events',
+        '--since',
+        String(since),
+        '--until',
+        String(Math.ceil(Date.now() / 1000) + 1),
+        '--filter',
+        `container=${name}`,
+        '--format',
+        '{{.Action}} {{index .Actor.Attributes "exitCode"}}',
+      ])
+    ).split('\n');
+    expect(execs).toContain('exec_create: /bin/sh -c test -f /tmp/ok ');
+    expect(execs).toContain('exec_start: /bin/sh -c test -f /tmp/ok ');
+    expect(execs).toContain('exec_die 1');
+    expect(execs).toContain('exec_die 0');
 
     // Stopped: checks end with the run, the last health stays recorded.
     await d.ok(['stop', '-t', '1', name]);

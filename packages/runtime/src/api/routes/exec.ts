@@ -5,8 +5,8 @@ import { type StartedExec, startExec } from '../../containers/exec.js';
 import { loadShim } from '../../containers/shim.js';
 import { effectiveState, readExitFile } from '../../containers/status.js';
 import { DockyardError } from '../../errors.js';
+import { containerEvent } from '../../events.js';
 import { openSink, pipeShim, readUpgradeBody, resizeShim } from '../containers/attach.js';
-import { containerEvent } from '../containers/events.js';
 import { type ExecRecord, execs, MAX_EXECS } from '../containers/exec-store.js';
 import { hub } from '../containers/hub.js';
 import {
