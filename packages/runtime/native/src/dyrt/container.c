@@ -118,6 +118,11 @@ static DY_NORETURN void container_init(struct init_args *a)
   process_exec(process);
 }
 
+static void container_init_entry(void *a)
+{
+  container_init(a);
+}
+
 static DY_NORETURN void stage1(struct init_args *a)
 {
   dy_error_fd = a->sync;
@@ -142,15 +147,7 @@ static DY_NORETURN void stage1(struct init_args *a)
   if ((a->ns.flags_new & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
     dy_die_errno("unshare cgroup namespace");
   /* The init is the runtime's child (CLONE_PARENT) and, with a new pid ns, its pid 1. */
-  pid_t pid = (pid_t) syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
-  if (pid < 0)
-    dy_die_errno("clone init");
-  if (pid == 0)
-    container_init(a);
-  char msg[32];
-  snprintf(msg, sizeof msg, SYNC_PID "%d", (int) pid);
-  sync_send(a->sync, msg);
-  _exit(0);
+  sync_clone_sibling(a->sync, container_init_entry, a);
 }
 
 static void stage1_entry(void *a)

@@ -42,6 +42,11 @@ static DY_NORETURN void exec_process(struct exec_ctx *c)
   process_exec(c->process);
 }
 
+static void exec_process_entry(void *c)
+{
+  exec_process(c);
+}
+
 static DY_NORETURN void exec_stage1(struct exec_ctx *c)
 {
   dy_error_fd = c->sync;
@@ -53,15 +58,7 @@ static DY_NORETURN void exec_stage1(struct exec_ctx *c)
     if (c->ns_types[i] == CLONE_NEWUSER && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
       dy_die_errno("become root in the user namespace");
   }
-  pid_t pid = (pid_t) syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
-  if (pid < 0)
-    dy_die_errno("clone");
-  if (pid == 0)
-    exec_process(c);
-  char msg[32];
-  snprintf(msg, sizeof msg, SYNC_PID "%d", (int) pid);
-  sync_send(c->sync, msg);
-  _exit(0);
+  sync_clone_sibling(c->sync, exec_process_entry, c);
 }
 
 static void exec_stage1_entry(void *c)

@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -40,6 +43,25 @@ static inline pid_t sync_fork(int *child_end, int *parent_end, void (*stage)(voi
   close(sv[1]);
   *parent_end = sv[0];
   return pid;
+}
+
+static inline void sync_send(int fd, const char *msg);
+
+/* The end of a first stage: clones the real process as the runtime's child (CLONE_PARENT; pid 1 of a new pid
+ * namespace), which runs fn(arg) and never returns, tells the runtime its pid and exits. */
+static inline DY_NORETURN void sync_clone_sibling(int sync, void (*fn)(void *), void *arg)
+{
+  pid_t pid = (pid_t) syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+  if (pid < 0)
+    dy_die_errno("clone");
+  if (pid == 0) {
+    fn(arg);
+    _exit(1);
+  }
+  char msg[32];
+  snprintf(msg, sizeof msg, SYNC_PID "%d", (int) pid);
+  sync_send(sync, msg);
+  _exit(0);
 }
 
 static inline void sync_send(int fd, const char *msg)
