@@ -106,7 +106,8 @@ export async function decompressed(source: Readable): Promise<Readable> {
     return pipeTo(createZstdDecompress());
   if (first && first.length >= 6 && first.subarray(0, 6).equals(XZ_MAGIC))
     return pipeTo(toolDecompress('xz'));
-  if (first && first.length >= 3 && first.subarray(0, 3).toString('latin1') === 'BZh')
+  // "BZh" and the block size digit: a plain tar starts with its first file's name, which could be "BZh…".
+  if (first && first.length >= 4 && /^BZh[1-9]$/.test(first.subarray(0, 4).toString('latin1')))
     return pipeTo(toolDecompress('bzip2'));
   return out;
 }
