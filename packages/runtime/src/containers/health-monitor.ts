@@ -58,9 +58,9 @@ export async function runProbe(
   // dockerd runs a check as an exec, and `docker events` shows it as one.
   const execID = randomBytes(32).toString('hex');
   await containerEvent(engine, rec, `exec_create: ${cmd.join(' ')}`, { execID });
-  await containerEvent(engine, rec, `exec_start: ${cmd.join(' ')}`, { execID });
   try {
     started = await startExec(engine, rec.id, { cmd });
+    await containerEvent(engine, rec, `exec_start: ${cmd.join(' ')}`, { execID });
   } catch (e) {
     const now = await engine.containers.load(rec.id).catch(() => undefined);
     if (!now || (await effectiveState(engine, now)).status !== 'running') return undefined;
