@@ -33,6 +33,14 @@ function removeTree(dir: string) {
   rmdirSync(dir);
 }
 
+function readIfThere(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 export async function startFakeBox(): Promise<FakeBox> {
   const name = `dytest-grader-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
   const dirs = cgroupRoots().map((root) => join(root, name));
@@ -52,7 +60,8 @@ export async function startFakeBox(): Promise<FakeBox> {
   for (let i = 0; i < 200 && initPid === 0; i++) {
     await new Promise((r) => setTimeout(r, 20));
     for (const line of readFileSync(join(firstDir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
-      const status = readFileSync(`/proc/${line}/status`, 'utf8');
+      // The box's short-lived setup processes (hostname, ip, mount) may be gone by the time we look.
+      const status = readIfThere(`/proc/${line}/status`);
       const nsPid = status
         .match(/^NSpid:\s*(.*)$/m)?.[1]
         ?.trim()
@@ -61,13 +70,16 @@ export async function startFakeBox(): Promise<FakeBox> {
         nsPid &&
         nsPid.length > 1 &&
         nsPid.at(-1) === '1' &&
-        readFileSync(`/proc/${line}/cmdline`, 'utf8').startsWith('sleep')
+        readIfThere(`/proc/${line}/cmdline`).startsWith('sleep')
       ) {
         initPid = Number(line);
       }
     }
   }
-  if (initPid === 0) throw new Error('fake box did not start');
+  if (initPid === 0) {
+    removeBox(dirs, 0);
+    throw new Error('fake box did not start');
+  }
   const target: BoxTarget = { initPid, cgroupDir: firstDir };
   return {
     target,
@@ -80,38 +92,42 @@ export async function startFakeBox(): Promise<FakeBox> {
       return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
     },
     destroy() {
-      // A frozen process only dies once thawed.
-      const thaw = (dir: string) => {
-        if (!existsSync(dir)) return;
-        for (const [file, value] of [
-          ['freezer.state', 'THAWED'],
-          ['cgroup.freeze', '0'],
-        ]) {
-          try {
-            writeFileSync(join(dir, file as string), value as string);
-          } catch {
-            // not a freezer cgroup
-          }
-        }
-        for (const entry of readdirSync(dir, { withFileTypes: true }))
-          if (entry.isDirectory()) thaw(join(dir, entry.name));
-      };
-      for (const dir of dirs) thaw(dir);
-      for (const dir of dirs) {
-        for (let i = 0; i < 50; i++) {
-          const all = boxPids({ initPid, cgroupDir: dir }).map(String);
-          if (all.length === 0) break;
-          for (const pid of all) {
-            try {
-              process.kill(Number(pid), 'SIGKILL');
-            } catch {
-              // already gone
-            }
-          }
-          spawnSync('sleep', ['0.05']);
-        }
-        removeTree(dir);
-      }
+      removeBox(dirs, initPid);
     },
   };
+}
+
+/** Thaws, kills and removes a fake box's cgroups (a frozen process only dies once thawed). */
+function removeBox(dirs: string[], initPid: number) {
+  const thaw = (dir: string) => {
+    if (!existsSync(dir)) return;
+    for (const [file, value] of [
+      ['freezer.state', 'THAWED'],
+      ['cgroup.freeze', '0'],
+    ]) {
+      try {
+        writeFileSync(join(dir, file as string), value as string);
+      } catch {
+        // not a freezer cgroup
+      }
+    }
+    for (const entry of readdirSync(dir, { withFileTypes: true }))
+      if (entry.isDirectory()) thaw(join(dir, entry.name));
+  };
+  for (const dir of dirs) thaw(dir);
+  for (const dir of dirs) {
+    for (let i = 0; i < 50; i++) {
+      const all = boxPids({ initPid, cgroupDir: dir }).map(String);
+      if (all.length === 0) break;
+      for (const pid of all) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      spawnSync('sleep', ['0.05']);
+    }
+    removeTree(dir);
+  }
 }
