@@ -152,7 +152,12 @@ describe.each(['cli', 'client'] as const)('docker inside a lab box (%s)', (mode)
 /** Host pid of a process given by its pid in the box's pid namespace. */
 function hostPidOf(boxPid: number): number {
   for (const entry of readdirCgroupProcs()) {
-    const status = readFileSync(`/proc/${entry}/status`, 'utf8');
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${entry}/status`, 'utf8');
+    } catch {
+      continue; // a short-lived process of the box, gone already
+    }
     const nspid =
       status
         .match(/^NSpid:\s*(.*)$/m)?.[1]
