@@ -83,34 +83,28 @@ describe('docker health checks against the engine API', () => {
     expect(await d.ok(['ps', '-q', '--no-trunc', '--filter', 'health=healthy'])).toContain(id);
     expect(await d.ok(['ps', '-q', '--no-trunc', '--filter', 'health=unhealthy'])).not.toContain(id);
 
-    const events = await d.ok([
-      'events',
-      '--since',
-      String(since),
-      '--until',
-      String(Math.ceil(Date.now() / 1000) + 1),
-      '--filter',
-      'event=health_status',
-      '--filter',
-      `container=${name}`,
-      '--format',
-      '{{.Action}}',
+    // Everything recorded for the container since the test began, one line per event in `format`.
+    const eventLines = async (format: string, ...filters: string[]) =>
+      (
+        await d.ok([
+          'events',
+          '--since',
+          String(since),
+          '--until',
+          String(Math.ceil(Date.now() / 1000) + 1),
+          ...filters.flatMap((f) => ['--filter', f]),
+          '--filter',
+          `container=${name}`,
+          '--format',
+          format,
+        ])
+      ).split('\n');
+    expect(await eventLines('{{.Action}}', 'event=health_status')).toEqual([
+      'health_status: unhealthy',
+      'health_status: healthy',
     ]);
-    expect(events.split('\n')).toEqual(['health_status: unhealthy', 'health_status: healthy']);
     // Each probe is an exec, as dockerd shows it: create, start and die with the probe's exit code.
-    const execs = (
-      await d.ok([
-        'events',
-        '--since',
-        String(since),
-        '--until',
-        String(Math.ceil(Date.now() / 1000) + 1),
-        '--filter',
-        `container=${name}`,
-        '--format',
-        '{{.Action}} {{index .Actor.Attributes "exitCode"}}',
-      ])
-    ).split('\n');
+    const execs = await eventLines('{{.Action}} {{index .Actor.Attributes "exitCode"}}');
     expect(execs).toContain('exec_create: /bin/sh -c test -f /tmp/ok ');
     expect(execs).toContain('exec_start: /bin/sh -c test -f /tmp/ok ');
     expect(execs).toContain('exec_die 1');
