@@ -1,5 +1,6 @@
 import type { Engine } from '../engine.js';
 import { DockyardError } from '../errors.js';
+import { allSettledOrThrow } from '../util/all-settled.js';
 import { cleanupLocked } from './cleanup.js';
 import { teardownNetworking } from './networking.js';
 import type { ContainerRecord } from './record.js';
@@ -42,14 +43,13 @@ export async function removeLocked(
   rec.state.status = 'removing';
   await engine.containers.save(rec);
   // Usually all done by the exit cleanup already; each step is idempotent and they are independent.
-  const steps = await Promise.allSettled([
+  await allSettledOrThrow([
     engine.runtime
       .hasState(rec.id)
       .then((has) => (has ? engine.runtime.exec(['delete', '--force', rec.id]) : undefined)),
     teardownNetworking(engine, rec).catch(() => {}),
     unmountRootfs(engine.containers.dir(rec.id)),
   ]);
-  for (const step of steps) if (step.status === 'rejected') throw step.reason;
   await engine.containers.removeFiles(rec.id);
   if (o.volumes) {
     for (const m of rec.host.mounts) {

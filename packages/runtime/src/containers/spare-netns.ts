@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { run } from '../util/exec.js';
+import { run } from '../networks/exec.js';
+import { deleteLink, loopbackUp } from '../networks/links.js';
 import { createNetns, removeNetns } from './netns.js';
 
 /** A network namespace made ahead of time: `lo` up and a veth pair whose inner end is `eth0` (down, no address). */
@@ -105,20 +106,8 @@ async function makeSpare(dir: string): Promise<Spare> {
       'eth0',
       'netns',
       spare.netnsPath,
-    ]).then((r) => {
-      if (r.code !== 0) throw new Error(`ip link add ${hostVeth}: ${r.stderr.trim()}`);
-    });
-    const lo = await run('nsenter', [
-      `--net=${spare.netnsPath}`,
-      '--',
-      'ip',
-      'link',
-      'set',
-      'dev',
-      'lo',
-      'up',
     ]);
-    if (lo.code !== 0) throw new Error(`lo up: ${lo.stderr.trim()}`);
+    await loopbackUp(spare.netnsPath);
   } catch (e) {
     await destroySpare(spare);
     throw e;
@@ -128,6 +117,6 @@ async function makeSpare(dir: string): Promise<Spare> {
 
 /** The namespace's end goes with the namespace, and a veth pair with either end. */
 async function destroySpare(spare: Spare): Promise<void> {
-  await run('ip', ['link', 'del', 'dev', spare.hostVeth]).catch(() => {});
+  await deleteLink(spare.hostVeth).catch(() => {});
   await removeNetns(spare.netnsPath).catch(() => {});
 }

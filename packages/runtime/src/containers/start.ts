@@ -5,6 +5,7 @@ import { DockyardError } from '../errors.js';
 import { buildSpec, DEFAULT_CAPS } from '../oci/spec.js';
 import { resolveUser } from '../oci/user.js';
 import { writeJsonAtomic } from '../state/files.js';
+import { allSettledOrThrow } from '../util/all-settled.js';
 import { lookPathInRoot, resolveInRoot } from '../util/rootpath.js';
 import { exitNotifySocket } from './exit-notify.js';
 import { isHealthEnabled } from './healthcheck.js';
@@ -85,7 +86,7 @@ export async function startLocked(
     await fs.mkdir(shimDir, { recursive: true });
     const links = await resolveLinks(engine, rec);
     // Independent, and each mostly waits on other processes: side by side (the catch below undoes both).
-    const [rootfs, net] = await allOrFirstError([
+    const [rootfs, net] = await allSettledOrThrow([
       mountRootfs(engine.images, rec.layers, dir),
       setupNetworking(engine, rec, links.hosts),
     ] as const);
@@ -195,16 +196,6 @@ export async function startLocked(
     await engine.containers.save(rec).catch(() => {});
     throw err;
   }
-}
-
-/** Like Promise.all, but settles only when every promise has, so no step is still running when the caller undoes them. */
-async function allOrFirstError<T extends readonly unknown[]>(
-  ps: readonly [...{ [K in keyof T]: Promise<T[K]> }],
-): Promise<T> {
-  const settled = await Promise.allSettled(ps);
-  const failed = settled.find((r) => r.status === 'rejected');
-  if (failed) throw (failed as PromiseRejectedResult).reason;
-  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 async function checkExecutable(rootfs: string, cmd: string, env: string[]): Promise<void> {

@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { allSettledOrThrow } from '../util/all-settled.js';
 import { NetworkError } from './errors.js';
 import { run, runInNetns, tryRun } from './exec.js';
 
@@ -113,11 +114,10 @@ export async function attachVeth(plan: VethPlan): Promise<void> {
   ];
   if (plan.defaultGateway) inside.push(`route replace default via ${plan.defaultGateway} dev ${plan.ifname}`);
   // The two ends are configured independently: side by side; wait for both before reporting a failure.
-  const results = await Promise.allSettled([
+  await allSettledOrThrow([
     run('ip', ['-batch', '-'], `${host.join('\n')}\n`),
     runInNetns(plan.netnsPath, 'ip', ['-batch', '-'], `${inside.join('\n')}\n`),
   ]);
-  for (const r of results) if (r.status === 'rejected') throw r.reason;
 }
 
 /** The lowest `ethN` not yet present in the namespace. */
