@@ -1,9 +1,9 @@
 # dyrt: the OCI runtime. Included by the top Makefile.
 DYRT_SRCS := $(wildcard src/dyrt/*.c) src/common/util.c
 DYRT_OBJS := $(patsubst src/%.c,obj/%.o,$(DYRT_SRCS))
-# jansson and libseccomp are linked in statically (glibc stays shared) so the same
-# binary also runs where those libraries are absent, e.g. bind-mounted into a lab box.
-DYRT_LIBS := -Wl,-Bstatic $(shell pkg-config --libs libseccomp jansson) -Wl,-Bdynamic
+# Fully static: the same binary also runs where its libraries are absent (bind-mounted into a lab box), and
+# every create execs it twice (the second time from its sealed copy), which is cheaper without a dynamic loader.
+DYRT_LIBS := -static $(shell pkg-config --libs libseccomp jansson)
 DYRT_CFLAGS := $(shell pkg-config --cflags libseccomp jansson)
 
 dyrt: bin/dyrt

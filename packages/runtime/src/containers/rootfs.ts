@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ImageStore } from '../images/store.js';
 import { inUserNamespace } from '../images/whiteouts.js';
+import { NOT_MOUNTED, runBuiltin } from '../util/builtins.js';
 import { run } from '../util/exec.js';
 
 export interface RootfsPaths {
@@ -44,18 +45,25 @@ export async function mountRootfs(
   if (await isMounted(p.merged)) return p.merged;
   const lower = [...layers].reverse().map((d) => images.layerDiff(d));
   const opts = `lowerdir=${lower.join(':')},upperdir=${p.upper},workdir=${p.work}${inUserNamespace() ? ',userxattr' : ''}`;
-  const r = await run('mount', ['-t', 'overlay', 'overlay', '-o', opts, p.merged]);
+  // mount(2) takes options up to a page; a longer layer list goes through mount(8), which may split them.
+  const r =
+    opts.length < MOUNT_DATA_MAX
+      ? await runBuiltin('mount-overlay', [p.merged, opts])
+      : await run('mount', ['-t', 'overlay', 'overlay', '-o', opts, p.merged]);
   if (r.code !== 0) throw new Error(`mounting the container rootfs failed: ${r.stderr.trim()}`);
   return p.merged;
 }
 
+const MOUNT_DATA_MAX = 4000;
+
+/** Unmounts everything stacked on the rootfs; a mount still busy is detached (the kernel frees it once unused). */
 export async function unmountRootfs(containerDir: string): Promise<void> {
   const { merged } = rootfsPaths(containerDir);
-  for (let i = 0; i < 5 && (await isMounted(merged)); i++) {
-    const r = await run('umount', [merged]);
-    if (r.code !== 0) {
-      // Busy (a process still has a cwd there, e.g. a dying exec): detach, the kernel frees it when unused.
-      await run('umount', ['-l', merged]);
-    }
+  for (let i = 0; i < 5; i++) {
+    let r = await runBuiltin('umount', [merged]);
+    // Busy: e.g. a dying exec still has its cwd there.
+    if (r.code !== 0 && r.code !== NOT_MOUNTED) r = await runBuiltin('umount', [merged, 'lazy']);
+    if (r.code === NOT_MOUNTED) return;
+    if (r.code !== 0) throw new Error(r.stderr);
   }
 }

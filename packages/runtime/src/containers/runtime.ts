@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { EngineConfig } from '../config.js';
+import { builtinOk } from '../util/builtins.js';
 import { run } from '../util/exec.js';
 
 /** The low-level OCI runtime (dyrt, runc or crun: same command line). */
@@ -23,6 +24,18 @@ export class OciRuntime {
     if (r.code !== 0)
       throw new Error(cleanRuntimeError(r.stderr) || `${path.basename(this.cfg.runtime)} ${args[0]} failed`);
     return r.stdout;
+  }
+
+  /**
+   * Starts a created container. dyrt's `start` only reads the byte its init writes to the exec fifo (and runs
+   * poststart hooks, which the engine never sets): the spawn helper does that without starting a dyrt process.
+   */
+  async start(id: string, initPid: number): Promise<void> {
+    if (this.cfg.runtimeName !== 'dyrt') {
+      await this.ok(['start', id]);
+      return;
+    }
+    await builtinOk('exec-fifo-start', [path.join(this.root, id, 'exec.fifo'), String(initPid)]);
   }
 
   /** Whether the runtime still has state for id (runc, crun and dyrt keep it in <root>/<id>). */

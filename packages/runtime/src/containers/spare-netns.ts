@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { run } from '../networks/exec.js';
-import { deleteLink, loopbackUp } from '../networks/links.js';
+import { createSpareVeth, deleteLink } from '../networks/links.js';
 import { createNetns, removeNetns } from './netns.js';
 
 /** A network namespace made ahead of time: `lo` up and a veth pair whose inner end is `eth0` (down, no address). */
@@ -94,20 +93,7 @@ async function makeSpare(dir: string): Promise<Spare> {
   const spare = { netnsPath: path.join(dir, `${PREFIX}${process.pid}-${hostVeth}`), hostVeth };
   await createNetns(spare.netnsPath);
   try {
-    await run('ip', [
-      'link',
-      'add',
-      'name',
-      hostVeth,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      'eth0',
-      'netns',
-      spare.netnsPath,
-    ]);
-    await loopbackUp(spare.netnsPath);
+    await createSpareVeth(hostVeth, spare.netnsPath);
   } catch (e) {
     await destroySpare(spare);
     throw e;

@@ -174,7 +174,7 @@ export async function startLocked(
     };
     await engine.containers.save(rec);
     if (hooks.beforeStart) await hooks.beforeStart(rec);
-    await engine.runtime.ok(['start', rec.id]).catch((e: Error) => {
+    await engine.runtime.start(rec.id, started.pid).catch((e: Error) => {
       throw runtimeCreateError(e.message);
     });
   } catch (e) {

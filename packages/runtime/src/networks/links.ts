@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { allSettledOrThrow } from '../util/all-settled.js';
+import { runBuiltin } from '../util/builtins.js';
 import { NetworkError } from './errors.js';
 import { run, runInNetns, tryRun } from './exec.js';
 
@@ -26,10 +26,7 @@ export async function ensureBridge(name: string, gatewayCidr: string): Promise<v
 
 /** Deletes a link if present (deleting one end of a veth pair removes both). */
 export async function deleteLink(name: string): Promise<void> {
-  const r = await tryRun('ip', ['link', 'del', 'dev', name]);
-  if (r.code !== 0 && (await linkExists(name))) {
-    throw new NetworkError('command_failed', `ip link del ${name}: ${r.stderr.trim()}`);
-  }
+  await builtin('link-del', [name]);
 }
 
 /** Names of the interfaces enslaved to `bridge`. */
@@ -77,25 +74,22 @@ export interface VethPlan {
   defaultGateway?: string;
 }
 
+const vethArgs = (p: VethPlan) => [
+  p.hostVeth,
+  p.bridge,
+  p.netnsPath,
+  p.ifname,
+  p.mac,
+  p.cidr,
+  p.defaultGateway ?? '-',
+];
+
 /**
- * veth pair: host end on the bridge (hairpin on, so a container reaches itself through a published port),
- * peer moved into the container's netns, renamed, addressed, up.
+ * veth pair: host end on the bridge (hairpin on, so a container reaches itself through a published port), the
+ * peer born in the container's netns with its final name and MAC, addressed, up, with lo up and the route.
  */
 export async function createVeth(plan: VethPlan): Promise<void> {
-  // The peer is born in the container's netns with its final name and MAC: nothing to rename or move later.
-  // One ip process for the host side and one in the namespace: process starts dominate a container's start.
-  const host = [
-    `link add name ${plan.hostVeth} master ${plan.bridge} type veth peer name ${plan.ifname} address ${plan.mac} netns ${plan.netnsPath}`,
-    `link set dev ${plan.hostVeth} up type bridge_slave hairpin on`,
-  ];
-  await run('ip', ['-batch', '-'], `${host.join('\n')}\n`);
-  const inside = [
-    `addr add ${plan.cidr} dev ${plan.ifname}`,
-    `link set dev ${plan.ifname} up`,
-    'link set dev lo up',
-  ];
-  if (plan.defaultGateway) inside.push(`route replace default via ${plan.defaultGateway} dev ${plan.ifname}`);
-  await runInNetns(plan.netnsPath, 'ip', ['-batch', '-'], `${inside.join('\n')}\n`);
+  await builtin('veth-create', vethArgs(plan));
 }
 
 /**
@@ -103,21 +97,12 @@ export async function createVeth(plan: VethPlan): Promise<void> {
  * end, still down, gets its MAC, address and route.
  */
 export async function attachVeth(plan: VethPlan): Promise<void> {
-  const host = [
-    `link set dev ${plan.hostVeth} master ${plan.bridge}`,
-    `link set dev ${plan.hostVeth} up type bridge_slave hairpin on`,
-  ];
-  const inside = [
-    `link set dev ${plan.ifname} address ${plan.mac}`,
-    `addr add ${plan.cidr} dev ${plan.ifname}`,
-    `link set dev ${plan.ifname} up`,
-  ];
-  if (plan.defaultGateway) inside.push(`route replace default via ${plan.defaultGateway} dev ${plan.ifname}`);
-  // The two ends are configured independently: side by side; wait for both before reporting a failure.
-  await allSettledOrThrow([
-    run('ip', ['-batch', '-'], `${host.join('\n')}\n`),
-    runInNetns(plan.netnsPath, 'ip', ['-batch', '-'], `${inside.join('\n')}\n`),
-  ]);
+  await builtin('veth-attach', vethArgs(plan));
+}
+
+/** A spare's pair: `hostVeth` on the host (on no bridge yet), `eth0` down in the namespace, whose lo comes up. */
+export async function createSpareVeth(hostVeth: string, netnsPath: string): Promise<void> {
+  await builtin('veth-spare', [hostVeth, netnsPath]);
 }
 
 /** The lowest `ethN` not yet present in the namespace. */
@@ -131,5 +116,11 @@ export async function nextInterfaceName(netnsPath: string): Promise<string> {
 
 /** Brings `lo` up in a namespace: all a `--network none` container gets. */
 export async function loopbackUp(netnsPath: string): Promise<void> {
-  await runInNetns(netnsPath, 'ip', ['link', 'set', 'dev', 'lo', 'up']);
+  await builtin('lo-up', [netnsPath]);
+}
+
+/** The rtnetlink steps run inside dyspawn (native/src/dyspawn/netlink.c): no ip process per step. */
+async function builtin(name: string, args: string[]): Promise<void> {
+  const r = await runBuiltin(name, args);
+  if (r.code !== 0) throw new NetworkError('command_failed', r.stderr || `@${name}: exit ${r.code}`);
 }

@@ -8,7 +8,10 @@
  *   response: u32 len | i32 kind (0 exited, 1 killed by signal, 2 could not start) | i32 code (status, signal
  *             or errno) | u32 stdout_len | u32 stderr_len | stdout bytes | stderr bytes
  *
- * Integers are little-endian (native on every host we run on). It exits when its stdin closes. */
+ * Integers are little-endian (native on every host we run on). It exits when its stdin closes.
+ *
+ * An argv[0] starting with '@' names a builtin (builtins.c), run in this process and answered the same way; the
+ * same builtins run once from the command line: `dyspawn @umount <path>`. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +26,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "builtins.h"
+
 extern char **environ;
 
 #define MAX_REQUEST (64u << 20)
@@ -32,7 +37,7 @@ struct buf {
   size_t len, cap;
 };
 
-static void die(const char *what)
+void die(const char *what)
 {
   fprintf(stderr, "dyspawn: %s: %s\n", what, strerror(errno));
   exit(1);
@@ -188,16 +193,40 @@ static void run_one(char **argv, const char *input, size_t input_len)
   free(err.data);
 }
 
-int main(void)
+static void run_builtin_request(char **argv)
+{
+  char message[1024] = "";
+  struct buf out = {0}, err = {0};
+  int status = run_builtin(argv, message, sizeof message - 1);
+  if (*message) {
+    strcat(message, "\n");
+    buf_add(&err, message, strlen(message));
+  }
+  respond(0, status, &out, &err);
+  free(err.data);
+}
+
+int main(int argc, char **argv)
 {
   signal(SIGPIPE, SIG_IGN);
+  if (argc > 1) {
+    if (argv[1][0] != '@') {
+      fprintf(stderr, "usage: dyspawn (requests on stdin) | dyspawn @builtin args...\n");
+      return 2;
+    }
+    char message[1024] = "";
+    int status = run_builtin(argv + 1, message, sizeof message);
+    if (*message)
+      fprintf(stderr, "dyspawn: %s\n", message);
+    return status;
+  }
   for (;;) {
     uint32_t head[3];
     if (!read_full(0, head, sizeof head[0]))
       return 0;
     read_full(0, &head[1], sizeof head - sizeof head[0]);
-    uint32_t len = head[0], argc = head[1], input_len = head[2];
-    if (len < 8 || len > MAX_REQUEST || argc == 0 || argc > 4096 || input_len > len - 8) {
+    uint32_t len = head[0], nargs = head[1], input_len = head[2];
+    if (len < 8 || len > MAX_REQUEST || nargs == 0 || nargs > 4096 || input_len > len - 8) {
       errno = EPROTO;
       die("bad request header");
     }
@@ -208,24 +237,27 @@ int main(void)
     read_full(0, body, body_len);
     body[body_len] = '\0';
     size_t strings_len = body_len - input_len;
-    char **argv = calloc(argc + 1, sizeof *argv);
-    if (!argv)
+    char **args = calloc(nargs + 1, sizeof *args);
+    if (!args)
       die("calloc");
     size_t off = 0;
-    for (uint32_t i = 0; i < argc; i++) {
+    for (uint32_t i = 0; i < nargs; i++) {
       if (off >= strings_len) {
         errno = EPROTO;
         die("argv runs past the request");
       }
-      argv[i] = body + off;
+      args[i] = body + off;
       off += strlen(body + off) + 1;
     }
     if (off != strings_len) {
       errno = EPROTO;
       die("argv does not fill the request");
     }
-    run_one(argv, body + strings_len, input_len);
-    free(argv);
+    if (args[0][0] == '@')
+      run_builtin_request(args);
+    else
+      run_one(args, body + strings_len, input_len);
+    free(args);
     free(body);
   }
 }

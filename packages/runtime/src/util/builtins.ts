@@ -1,0 +1,34 @@
+import path from 'node:path';
+import { packageRoot } from '../config.js';
+import { run } from './exec.js';
+import { spawnViaHelper } from './spawner.js';
+
+const dyspawn = path.join(packageRoot, 'native/bin/dyspawn');
+
+/** Exit status of `@umount` when nothing is mounted at the path. */
+export const NOT_MOUNTED = 3;
+
+export interface BuiltinResult {
+  code: number;
+  stderr: string;
+}
+
+/**
+ * Runs one of dyspawn's builtins (native/src/dyspawn/builtins.c): a mount, umount, network namespace or veth step
+ * done by kernel calls in the helper instead of by starting mount/umount/unshare/ip. Without a helper running,
+ * the same builtin runs in a one-off dyspawn process.
+ */
+export async function runBuiltin(name: string, args: string[]): Promise<BuiltinResult> {
+  const argv = [`@${name}`, ...args];
+  const viaHelper = spawnViaHelper(argv, Buffer.alloc(0));
+  const r = viaHelper
+    ? await viaHelper.then((x) => ({ code: x.code, stderr: x.stderr.toString() }))
+    : await run(dyspawn, argv);
+  return { code: r.code, stderr: r.stderr.trim().replace(/^dyspawn: /, '') };
+}
+
+/** Like runBuiltin, but a failure throws with the builtin's message. */
+export async function builtinOk(name: string, args: string[]): Promise<void> {
+  const r = await runBuiltin(name, args);
+  if (r.code !== 0) throw new Error(r.stderr || `@${name}: exit ${r.code}`);
+}
