@@ -56,6 +56,9 @@ async function runDaemon(f: DaemonFlags): Promise<void> {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());
   });
+  // Made before serving, so the first start does not wait for it.
+  engine.runtime.useSealedCopy = true;
+  await engine.runtime.shimRuntime();
   // The unix socket always exists; TCP is added on top when asked for.
   const server = await startApiServer({ engine, socketPath, tcp });
   if (spares > 0 && (await engine.networks()).available) {

@@ -71,7 +71,7 @@ export async function startExec(engine: Engine, ref: string, o: ExecOptions): Pr
       id: rec.id,
       bundle: engine.containers.dir(rec.id),
       stateDir,
-      runtime: engine.cfg.runtime,
+      runtime: await engine.runtime.shimRuntime(),
       runtimeRoot: engine.runtime.root,
       tty: !!o.tty,
       stdin: !!o.interactive,

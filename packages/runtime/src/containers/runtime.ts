@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { EngineConfig } from '../config.js';
-import { builtinOk } from '../util/builtins.js';
+import { builtinOk, sealedCopy } from '../util/builtins.js';
 import { run } from '../util/exec.js';
 
 /** The low-level OCI runtime (dyrt, runc or crun: same command line). */
@@ -24,6 +24,18 @@ export class OciRuntime {
     if (r.code !== 0)
       throw new Error(cleanRuntimeError(r.stderr) || `${path.basename(this.cfg.runtime)} ${args[0]} failed`);
     return r.stdout;
+  }
+
+  /** Set by a long-running daemon: dyrt creates and execs run from one sealed copy instead of copying dyrt each time. */
+  useSealedCopy = false;
+
+  /**
+   * The runtime binary for dyshim to create and exec with. dyrt copies itself into sealed memory first (so a
+   * container cannot overwrite it on the host); started from a sealed copy kept by the daemon, it skips that.
+   */
+  async shimRuntime(): Promise<string> {
+    if (!this.useSealedCopy || this.cfg.runtimeName !== 'dyrt') return this.cfg.runtime;
+    return (await sealedCopy(this.cfg.runtime)) ?? this.cfg.runtime;
   }
 
   /**

@@ -143,7 +143,7 @@ export async function startLocked(
         id: rec.id,
         bundle: dir,
         stateDir: shimDir,
-        runtime: engine.cfg.runtime,
+        runtime: await engine.runtime.shimRuntime(),
         runtimeRoot: engine.runtime.root,
         tty: rec.config.tty,
         stdin: rec.config.openStdin,

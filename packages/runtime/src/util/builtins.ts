@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { packageRoot } from '../config.js';
 import { run } from './exec.js';
-import { spawnViaHelper } from './spawner.js';
+import { privateHelper, spawnViaHelper } from './spawner.js';
 
 const dyspawn = path.join(packageRoot, 'native/bin/dyspawn');
 
@@ -31,4 +31,19 @@ export async function runBuiltin(name: string, args: string[]): Promise<BuiltinR
 export async function builtinOk(name: string, args: string[]): Promise<void> {
   const r = await runBuiltin(name, args);
   if (r.code !== 0) throw new Error(r.stderr || `@${name}: exit ${r.code}`);
+}
+
+let sealed: { binary: string; path: string; holder: NonNullable<ReturnType<typeof privateHelper>> } | undefined;
+
+/**
+ * A sealed in-memory copy of `binary` that a helper of its own keeps open, as the path to exec it by (under
+ * /proc/<helper>/fd); made again if that helper is gone. undefined when there is no helper or sealing failed.
+ */
+export async function sealedCopy(binary: string): Promise<string | undefined> {
+  if (sealed && sealed.binary === binary && !sealed.holder.dead) return sealed.path;
+  const holder = privateHelper();
+  const r = await holder?.run(['@seal-copy', binary], Buffer.alloc(0)).catch(() => undefined);
+  if (!holder || !r || r.code !== 0) return undefined;
+  sealed = { binary, path: r.stdout.toString().trim(), holder };
+  return sealed.path;
 }

@@ -106,6 +106,19 @@ const binary = path.join(packageRoot, 'native/bin/dyspawn');
 let available = process.env.DOCKYARD_NO_SPAWN_HELPER !== '1' && existsSync(binary);
 
 /**
+ * A helper of its own, outside the pool, for state that must stay in one process (a sealed copy of a binary);
+ * undefined when helpers are unavailable.
+ */
+export function privateHelper(): Pick<Helper, 'run' | 'dead'> | undefined {
+  if (!available) return undefined;
+  try {
+    return new Helper(binary);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Runs a short command through a dyspawn helper, or undefined when there is none (not built, or it broke):
  * the caller then spawns the command itself.
  */

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sealedCopy } from '../../src/util/builtins.js';
 import {
   cgroupSetting,
   dyrtPath,
@@ -342,6 +343,30 @@ describe('dyrt hardening', () => {
     // Until start, the init is still the runtime binary: it must be the memfd copy, not the file on disk.
     expect(readlinkSync(`/proc/${pid}/exe`)).toMatch(/^\/memfd:dyrt/);
     expect(() => openSync(`/proc/${pid}/exe`, 'r+')).toThrow();
+  });
+
+  it("started from the engine's sealed copy (dyspawn), runs as that copy instead of copying itself again", async () => {
+    const s = sessions.dyrt;
+    const copy = await sealedCopy(dyrtPath);
+    expect(copy).toMatch(/^\/proc\/\d+\/fd\/\d+$/);
+    const id = s.newId();
+    const b = s.bundle(id, sh('true'));
+    // No pipes: the created init keeps its stdio open until started.
+    const created = spawnSync(copy as string, ['--root', s.root, 'create', '--bundle', b.dir, id], {
+      stdio: 'ignore',
+    });
+    expect(created.status).toBe(0);
+    const { pid } = await s.state(id);
+    expect(readlinkSync(`/proc/${pid}/exe`)).toMatch(/^\/memfd:dyspawn-sealed/);
+    expect(() => openSync(`/proc/${pid}/exe`, 'r+')).toThrow();
+    // The re-exec marker alone proves nothing: a dyrt that is not a sealed copy refuses to go on.
+    const forged = spawnSync(dyrtPath, ['--root', s.root, 'create', '--bundle', b.dir, s.newId()], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, _DYRT_CLONED: '1' },
+    });
+    expect(forged.status).not.toBe(0);
+    expect(forged.stderr).toMatch(/sealed copy of dyrt did not take/);
   });
 
   it('refuses a working directory outside the container root (CVE-2024-21626)', async () => {

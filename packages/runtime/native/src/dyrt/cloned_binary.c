@@ -29,13 +29,15 @@ static bool running_from_sealed_memfd(void)
 
 void ensure_cloned_binary(char **argv)
 {
-  const char *marker = getenv(CLONED_ENV);
-  if (marker) {
-    /* Trust the marker only if we really are the sealed copy. */
+  /* Already a sealed copy: our own re-exec (marked), or one the engine keeps for all its creates and execs. */
+  bool sealed = running_from_sealed_memfd();
+  if (getenv(CLONED_ENV)) {
     unsetenv(CLONED_ENV);
-    if (running_from_sealed_memfd())
-      return;
+    if (!sealed)
+      dy_die("re-exec from a sealed copy of dyrt did not take");
   }
+  if (sealed)
+    return;
   int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   if (src < 0)
     dy_die_errno("open /proc/self/exe");

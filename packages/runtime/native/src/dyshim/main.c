@@ -134,8 +134,14 @@ static void parse_args(int argc, char **argv, struct shim_options *o)
     o->bundle = absolute("--bundle", o->bundle, true);
   if (o->process_file)
     o->process_file = absolute("--process", o->process_file, true);
-  if (strchr(o->runtime, '/'))
+  /* An absolute path is kept as given: it may be a /proc/<pid>/fd/<n> link (a sealed copy of the runtime), which
+   * realpath would turn into a name that cannot be executed. */
+  if (o->runtime[0] == '/') {
+    if (access(o->runtime, X_OK) < 0)
+      die("--runtime %s: %s", o->runtime, strerror(errno));
+  } else if (strchr(o->runtime, '/')) {
     o->runtime = absolute("--runtime", o->runtime, true);
+  }
   if (o->runtime_root)
     o->runtime_root = absolute("--runtime-root", o->runtime_root, false);
   if (o->log_path)

@@ -24,9 +24,10 @@ int nl_veth_spare(const char *host, const char *netns);
 int remember_home_netns(void);
 void leave_netns(void);
 
-/* Runs builtin argv[0] ("@name"); writes an error message of at most `len` bytes to `err`. Returns the exit
- * status: 0, 1 on failure, 2 for a usage error, 3 for "nothing mounted there" (umount). */
-int run_builtin(char **argv, char *err, size_t len);
+/* Runs builtin argv[0] ("@name"); writes its answer (if any) to `out` and an error message to `err`, each at
+ * most `len` bytes. Returns the exit status: 0, 1 on failure, 2 for a usage error, 3 for "nothing mounted there"
+ * (umount). */
+int run_builtin(char **argv, char *out, char *err, size_t len);
 
 void die(const char *what) __attribute__((noreturn));
 

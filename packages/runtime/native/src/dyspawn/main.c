@@ -195,14 +195,16 @@ static void run_one(char **argv, const char *input, size_t input_len)
 
 static void run_builtin_request(char **argv)
 {
-  char message[1024] = "";
+  char answer[1024] = "", message[1024] = "";
   struct buf out = {0}, err = {0};
-  int status = run_builtin(argv, message, sizeof message - 1);
+  int status = run_builtin(argv, answer, message, sizeof message - 1);
+  buf_add(&out, answer, strlen(answer));
   if (*message) {
     strcat(message, "\n");
     buf_add(&err, message, strlen(message));
   }
   respond(0, status, &out, &err);
+  free(out.data);
   free(err.data);
 }
 
@@ -214,8 +216,9 @@ int main(int argc, char **argv)
       fprintf(stderr, "usage: dyspawn (requests on stdin) | dyspawn @builtin args...\n");
       return 2;
     }
-    char message[1024] = "";
-    int status = run_builtin(argv + 1, message, sizeof message);
+    char answer[1024] = "", message[1024] = "";
+    int status = run_builtin(argv + 1, answer, message, sizeof message);
+    fputs(answer, stdout);
     if (*message)
       fprintf(stderr, "dyspawn: %s\n", message);
     return status;
