@@ -55,9 +55,10 @@ export async function recordEvent(cfg: Pick<EngineConfig, 'run'>, e: EventInput)
       timeNano,
     })}\n`;
     const file = eventsPath(cfg);
-    await fs.mkdir(path.dirname(file), { recursive: true });
     const st = await fs.stat(file).catch(() => undefined);
     if (st && st.size + line.length > EVENTS_MAX_BYTES) await fs.rename(file, `${file}.1`).catch(() => {});
+    // The run dir exists but for the first event after a boot: make it only then.
+    if (!st) await fs.mkdir(path.dirname(file), { recursive: true });
     await fs.appendFile(file, line);
   } catch {
     // Events are best-effort.

@@ -91,7 +91,8 @@ export async function cleanupLocked(
       next = { action: 'restart', delayMs, generation: rec.state.generation };
     }
   }
-  await engine.containers.save(rec);
+  // An --rm container's record is deleted right after.
+  await engine.containers.save(rec, { durable: next.action !== 'remove' });
   if (rec.state.oomKilled) await containerEvent(engine, rec, 'oom');
   await containerEvent(engine, rec, 'die', { exitCode: String(rec.state.exitCode) });
   return next;

@@ -41,7 +41,7 @@ export async function removeLocked(
   o: { volumes: boolean },
 ): Promise<void> {
   rec.state.status = 'removing';
-  await engine.containers.save(rec);
+  await engine.containers.save(rec, { durable: false });
   // Usually all done by the exit cleanup already; each step is idempotent and they are independent.
   await allSettledOrThrow([
     engine.runtime

@@ -82,13 +82,12 @@ export async function startLocked(
   let created = false;
   try {
     if (await engine.runtime.hasState(rec.id)) await engine.runtime.exec(['delete', '--force', rec.id]);
-    await engine.containers.clearRunState(rec.id);
-    await fs.mkdir(shimDir, { recursive: true });
     const links = await resolveLinks(engine, rec);
-    // Independent, and each mostly waits on other processes: side by side (the catch below undoes both).
+    // Independent, and each mostly waits on the kernel or the disk: side by side (the catch below undoes them).
     const [rootfs, net] = await allSettledOrThrow([
       mountRootfs(engine.images, rec.layers, dir),
       setupNetworking(engine, rec, links.hosts),
+      engine.containers.clearRunState(rec.id).then(() => fs.mkdir(shimDir, { recursive: true })),
     ] as const);
     const user = await resolveUser(rootfs, rec.config.user);
     const env = [...rec.config.env];
@@ -129,7 +128,10 @@ export async function startLocked(
         DEFAULT_CAPS,
         rec.host.capAdd,
         rec.host.capDrop,
-        await fs.readFile('/proc/self/status', 'utf8').catch(() => ''),
+        // The host's bounding set matters only for CapAdd ALL.
+        rec.host.capAdd.some((c) => c.toUpperCase() === 'ALL')
+          ? await fs.readFile('/proc/self/status', 'utf8').catch(() => '')
+          : '',
       ),
     });
     await writeJsonAtomic(path.join(dir, 'config.json'), spec, { durable: false });

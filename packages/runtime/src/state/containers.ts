@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { type ContainerRecord, ContainerRecordSchema } from '../containers/record.js';
 import { DockyardError, noSuchContainer } from '../errors.js';
-import { readJson, writeJsonAtomic } from './files.js';
+import { readJson, type WriteOptions, writeJsonAtomic } from './files.js';
 import { withLock } from './lock.js';
 
 /**
@@ -55,8 +55,9 @@ export class ContainerStore {
     return readJson(path.join(this.dir(id), 'container.json'), ContainerRecordSchema);
   }
 
-  async save(rec: ContainerRecord): Promise<void> {
-    await writeJsonAtomic(path.join(this.dir(rec.id), 'container.json'), rec);
+  /** `durable: false` skips the fsync, for a state about to be replaced (a crash then shows the one before). */
+  async save(rec: ContainerRecord, o: WriteOptions = {}): Promise<void> {
+    await writeJsonAtomic(path.join(this.dir(rec.id), 'container.json'), rec, o);
   }
 
   async ids(): Promise<string[]> {

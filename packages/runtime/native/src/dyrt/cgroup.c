@@ -27,8 +27,9 @@ const struct cgroup_ops *cgroup_get(void)
 char *cgroup_path_for(json_t *config, const char *id)
 {
   const char *p = spec_str(json_object_get(config, "linux"), "cgroupsPath", NULL);
+  /* Like runc: a cgroup named after the container at the top, so delete leaves no parent behind. */
   if (!p || !*p)
-    return dy_xasprintf("/dockyard/%s", id);
+    return dy_xasprintf("/%s", id);
   if (strchr(p, ':') && p[0] != '/') {
     /* systemd style "slice:prefix:name": map onto a cgroupfs path. */
     char a[256], b[256], c[256];
