@@ -480,8 +480,9 @@ export class NetworkManager {
   // A crash before it finishes leaves an unknown bridge port and a stale allocation: reconcile() removes both.
   private inBackground(containerId: string, work: () => Promise<void>) {
     const before = this.background.get(containerId) ?? Promise.resolve();
-    const running: Promise<void> = before
-      .then(work)
+    // Started under the networks lock, but runs after it is released: it must take the lock itself.
+    const running: Promise<void> = this.store
+      .outsideLock(() => before.then(work))
       .catch(() => {})
       .finally(() => {
         if (this.background.get(containerId) === running) this.background.delete(containerId);

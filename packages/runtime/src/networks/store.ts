@@ -4,6 +4,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import type { z } from 'zod';
+import { serialized } from '../state/lock.js';
 import {
   type EndpointRecord,
   endpointRecordSchema,
@@ -35,19 +36,26 @@ export class NetworkStore {
   /** Runs `fn` holding the cross-process lock; re-entrant within one async call chain. */
   async withLock<T>(fn: () => Promise<T>): Promise<T> {
     if (lockHeld.getStore()) return fn();
-    await this.ensureDirs();
-    const release = await lockfile.lock(this.dir, {
-      lockfilePath: join(this.dir, '.lock'),
-      // A holder that died leaves the lock dir behind; its mtime stops being refreshed and it goes stale.
-      stale: 10_000,
-      retries: { retries: 2000, factor: 1.2, minTimeout: 5, maxTimeout: 100 },
-      onCompromised: () => {},
+    return serialized(join(this.dir, '.lock'), async () => {
+      await this.ensureDirs();
+      const release = await lockfile.lock(this.dir, {
+        lockfilePath: join(this.dir, '.lock'),
+        // A holder that died leaves the lock dir behind; its mtime stops being refreshed and it goes stale.
+        stale: 10_000,
+        retries: { retries: 2000, factor: 1.2, minTimeout: 5, maxTimeout: 100 },
+        onCompromised: () => {},
+      });
+      try {
+        return await lockHeld.run(true, fn);
+      } finally {
+        await release().catch(() => {});
+      }
     });
-    try {
-      return await lockHeld.run(true, fn);
-    } finally {
-      await release().catch(() => {});
-    }
+  }
+
+  /** Runs fn as if no lock were held: for work started under the lock that outlives it (it must lock again). */
+  outsideLock<T>(fn: () => T): T {
+    return lockHeld.exit(fn);
   }
 
   async listNetworks(): Promise<NetworkRecord[]> {

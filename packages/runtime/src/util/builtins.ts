@@ -33,7 +33,9 @@ export async function builtinOk(name: string, args: string[]): Promise<void> {
   if (r.code !== 0) throw new Error(r.stderr || `@${name}: exit ${r.code}`);
 }
 
-let sealed: { binary: string; path: string; holder: NonNullable<ReturnType<typeof privateHelper>> } | undefined;
+let sealed:
+  | { binary: string; path: string; holder: NonNullable<ReturnType<typeof privateHelper>> }
+  | undefined;
 
 /**
  * A sealed in-memory copy of `binary` that a helper of its own keeps open, as the path to exec it by (under

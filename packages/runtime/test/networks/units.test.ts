@@ -1,8 +1,13 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderHosts, renderResolvConf } from '../../src/networks/hosts.js';
 import { macFor } from '../../src/networks/index.js';
 import { clashes } from '../../src/networks/ports.js';
+import { NetworkStore } from '../../src/networks/store.js';
 import { formatCidr, overlaps, parseCidr } from '../../src/networks/subnet.js';
+import { serialized } from '../../src/state/lock.js';
 
 describe('subnets', () => {
   it('parses CIDRs and rejects malformed ones or set host bits', () => {
@@ -61,5 +66,37 @@ describe('input checks', () => {
     await expect(m.unpublish('a/b')).rejects.toThrow();
     await expect(m.disconnect('..', 'bridge')).rejects.toThrow();
     await expect(m.create({ name: 'has space' })).rejects.toMatchObject({ code: 'invalid_name' });
+  });
+});
+
+describe('locks', () => {
+  it('work started under the networks lock that runs on after it takes the lock again', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dynetlock-'));
+    const store = new NetworkStore(dir);
+    const order: string[] = [];
+    let later: Promise<unknown> = Promise.resolve();
+    await store.withLock(async () => {
+      later = store.outsideLock(() =>
+        Promise.resolve().then(() => store.withLock(async () => order.push('later'))),
+      );
+      await new Promise((r) => setTimeout(r, 50));
+      order.push('holder done');
+    });
+    await later;
+    expect(order).toEqual(['holder done', 'later']);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serializes callers in one process in the order they came', async () => {
+    const order: number[] = [];
+    await Promise.all(
+      [30, 0, 10].map((ms, i) =>
+        serialized('units-test', async () => {
+          await new Promise((r) => setTimeout(r, ms));
+          order.push(i);
+        }),
+      ),
+    );
+    expect(order).toEqual([0, 1, 2]);
   });
 });
