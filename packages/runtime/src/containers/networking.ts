@@ -104,11 +104,13 @@ export async function setupNetworking(
   }
   await writeFileAtomic(files.hostname, `${rec.config.hostname}\n`, { durable: false });
   await writeFileAtomic(files.resolvConf, applyDns(nets.resolvConf(), rec.host), { durable: false });
-  if (setup.netns !== 'host' && !mode.startsWith('container:')) {
-    let hosts = Object.keys(rec.networks).length ? await nets.hostsFile(rec.id).catch(() => '') : '';
-    if (!hosts) hosts = `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${extraLines}`;
-    // In place (same inode): networks/ rewrites this file while it is bind-mounted.
-    await fs.writeFile(files.hosts, hosts);
+  // A connected container's hosts file was written by networks/ (which keeps it up to date in place); one on
+  // no network gets the local names and its extra hosts.
+  if (setup.netns !== 'host' && !mode.startsWith('container:') && !Object.keys(rec.networks).length) {
+    await fs.writeFile(
+      files.hosts,
+      `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${extraLines}`,
+    );
   }
   return setup;
 }
