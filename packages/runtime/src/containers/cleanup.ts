@@ -68,7 +68,6 @@ export async function cleanupLocked(
     teardownNetworking(engine, rec).catch(() => {}),
     unmountRootfs(engine.containers.dir(rec.id)).catch(() => {}),
   ]);
-  await engine.containers.clearRunState(rec.id).catch(() => {});
   const finishedAt = exit?.finishedAt ?? new Date().toISOString();
   const ranMs = Date.parse(finishedAt) - Date.parse(s.startedAt);
   rec.state = {
@@ -93,6 +92,8 @@ export async function cleanupLocked(
   }
   // An --rm container's record is deleted right after.
   await engine.containers.save(rec, { durable: next.action !== 'remove' });
+  // Only now: until the record says exited, readers take the exit code from the shim's exit file.
+  await engine.containers.clearRunState(rec.id).catch(() => {});
   if (rec.state.oomKilled) await containerEvent(engine, rec, 'oom');
   await containerEvent(engine, rec, 'die', { exitCode: String(rec.state.exitCode) });
   return next;
