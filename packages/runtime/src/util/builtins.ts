@@ -36,16 +36,25 @@ export async function builtinOk(name: string, args: string[]): Promise<void> {
 let sealed:
   | { binary: string; path: string; holder: NonNullable<ReturnType<typeof privateHelper>> }
   | undefined;
+const unsealable = new Set<string>();
 
 /**
  * A sealed in-memory copy of `binary` that a helper of its own keeps open, as the path to exec it by (under
- * /proc/<helper>/fd); made again if that helper is gone. undefined when there is no helper or sealing failed.
+ * /proc/<helper>/fd); made again if that helper is gone. undefined when there is no helper or sealing failed
+ * (then not tried again for that binary).
  */
 export async function sealedCopy(binary: string): Promise<string | undefined> {
   if (sealed && sealed.binary === binary && !sealed.holder.dead) return sealed.path;
+  if (unsealable.has(binary)) return undefined;
   const holder = privateHelper();
-  const r = await holder?.run(['@seal-copy', binary], Buffer.alloc(0)).catch(() => undefined);
-  if (!holder || !r || r.code !== 0) return undefined;
-  sealed = { binary, path: r.stdout.toString().trim(), holder };
-  return sealed.path;
+  if (!holder) return undefined;
+  const r = await holder.run(['@seal-copy', binary], Buffer.alloc(0)).catch(() => undefined);
+  const copy = r?.code === 0 ? r.stdout.toString().trim() : '';
+  if (!copy) {
+    holder.close();
+    unsealable.add(binary);
+    return undefined;
+  }
+  sealed = { binary, path: copy, holder };
+  return copy;
 }

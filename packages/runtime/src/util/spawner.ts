@@ -77,6 +77,10 @@ class Helper {
     }
   }
 
+  close() {
+    this.fail(new Error('dyspawn closed'));
+  }
+
   private fail(e: Error) {
     if (this.dead) return;
     this.dead = true;
@@ -109,7 +113,7 @@ let available = process.env.DOCKYARD_NO_SPAWN_HELPER !== '1' && existsSync(binar
  * A helper of its own, outside the pool, for state that must stay in one process (a sealed copy of a binary);
  * undefined when helpers are unavailable.
  */
-export function privateHelper(): Pick<Helper, 'run' | 'dead'> | undefined {
+export function privateHelper(): Pick<Helper, 'run' | 'dead' | 'close'> | undefined {
   if (!available) return undefined;
   try {
     return new Helper(binary);
