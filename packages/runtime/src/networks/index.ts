@@ -1,5 +1,4 @@
 export { NetworkError, type NetworkErrorCode } from './errors.js';
-export { loopbackUp } from './links.js';
 export {
   type ConnectRequest,
   DEFAULT_NETWORK,

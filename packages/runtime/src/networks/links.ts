@@ -114,11 +114,6 @@ export async function nextInterfaceName(netnsPath: string): Promise<string> {
   return `eth${n}`;
 }
 
-/** Brings `lo` up in a namespace: all a `--network none` container gets. */
-export async function loopbackUp(netnsPath: string): Promise<void> {
-  await builtin('lo-up', [netnsPath]);
-}
-
 /** The rtnetlink steps run inside dyspawn (native/src/dyspawn/netlink.c): no ip process per step. */
 async function builtin(name: string, args: string[]): Promise<void> {
   const r = await runBuiltin(name, args);

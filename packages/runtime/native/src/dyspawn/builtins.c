@@ -205,11 +205,6 @@ int run_builtin(char **argv, char *out, char *err, size_t len)
       return fail(&o, STATUS_FAILED, "deleting link %s: %s", argv[1], strerror(-rc));
     return 0;
   }
-  if (strcmp(name, "@lo-up") == 0 && argc == 2) {
-    if ((rc = nl_loopback_up(argv[1])) < 0)
-      return fail(&o, STATUS_FAILED, "lo up in %s: %s", argv[1], strerror(-rc));
-    return 0;
-  }
   if (strcmp(name, "@veth-spare") == 0 && argc == 3) {
     if ((rc = nl_veth_spare(argv[1], argv[2])) < 0)
       return fail(&o, STATUS_FAILED, "veth %s (eth0 in %s): %s", argv[1], argv[2], strerror(-rc));

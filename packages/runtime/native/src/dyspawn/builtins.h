@@ -17,7 +17,6 @@ struct veth_plan {
 
 /* Each returns 0 or -errno. */
 int nl_link_del(const char *name);
-int nl_loopback_up(const char *netns);
 int nl_veth_create(const struct veth_plan *p);
 int nl_veth_attach(const struct veth_plan *p);
 int nl_veth_spare(const char *host, const char *netns);

@@ -254,7 +254,7 @@ int nl_link_del(const char *name)
   return rc == -ENODEV ? 0 : rc;
 }
 
-int nl_loopback_up(const char *netns)
+static int nl_loopback_up(const char *netns)
 {
   int rc = enter_netns(netns);
   if (rc < 0)
